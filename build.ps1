@@ -1,0 +1,307 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests, documents, benchmarks and packages ClydePS.
+
+.DESCRIPTION
+    Tasks are plain positional names, run in the order given:
+      Build    assemble out/ClydePS/<version>/ (importable with Import-Module; the Lab inside it)
+      Test     Build, then every xUnit and Pester suite and a Demo smoke run; the last line printed is
+               'N passed, N failed' and the exit code is non-zero on any failure
+      Demo     Build, then run the demo on a Lab cluster
+      Docs     turn docs/ markdown into MAML help inside the assembled module
+      Bench    run the benchmarks under bench/
+      Package  Build, then pack the module folder as a .nupkg into out/
+      Clean    remove out/ and every bin/ and obj/ folder
+
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0, ValueFromRemainingArguments = $true)]
+    [ValidateSet('Build', 'Test', 'Demo', 'Docs', 'Bench', 'Package', 'Clean')]
+    [string[]] $Task = @('Build'),
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Demo only: a short run for CI (fewer nodes).
+    [switch] $Smoke,
+
+    # Demo and Bench: use the module already assembled in out/ instead of building first.
+    [switch] $SkipBuild
+)
+
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$env:NO_COLOR = '1'
+$env:DOTNET_NOLOGO = '1'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+if ($PSStyle) { $PSStyle.OutputRendering = 'PlainText' }
+
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+[xml] $props = Get-Content -Raw (Join-Path $Root 'Directory.Build.props')
+$Version = ([string]$props.Project.PropertyGroup.ClydePSVersion).Trim()
+$ModuleDir = Join-Path $Out "ClydePS/$Version"
+$ModuleManifest = Join-Path $ModuleDir 'ClydePS.psd1'
+
+# Debian packages the tests and the demo need (installed when missing, so a fresh machine works).
+$DebianPackages = @()
+
+function Write-Step([string] $Text) { Write-Host "==> $Text" }
+
+function Invoke-Native {
+    param([string] $File, [string[]] $Arguments)
+    & $File @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "$File $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+function Install-Prerequisites {
+    $missing = @($DebianPackages | Where-Object { -not (Test-DebianPackage $_) })
+    if ($missing.Count -eq 0) { return }
+    if (-not $IsLinux -or -not (Get-Command apt-get -ErrorAction Ignore)) {
+        throw "Missing tools: $($missing -join ', '). Install them with your package manager and run again."
+    }
+    Write-Step "Installing Debian packages: $($missing -join ', ')"
+    $sudo = if ((id -u) -ne '0') { 'sudo' } else { $null }
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    if ($sudo) { Invoke-Native $sudo @('apt-get', 'update', '-q') } else { Invoke-Native 'apt-get' @('update', '-q') }
+    $install = @('install', '-y', '-q', '--no-install-recommends') + $missing
+    if ($sudo) { Invoke-Native $sudo (@('apt-get') + $install) } else { Invoke-Native 'apt-get' $install }
+}
+
+function Test-DebianPackage([string] $Name) {
+    $status = dpkg-query -W -f '${Status}' $Name 2>$null
+    return $LASTEXITCODE -eq 0 -and $status -like '*install ok installed*'
+}
+
+# The pwsh that runs this script, as a command line can start it again (under 'dotnet pwsh' the process
+# is dotnet itself; the tool package ships a pwsh launcher in $PSHOME).
+function Get-PwshPath {
+    $exe = if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
+    $candidate = Join-Path $PSHOME $exe
+    if (Test-Path $candidate) { return $candidate }
+    return (Get-Process -Id $PID).Path
+}
+
+function Get-NuGetPackageRoot {
+    if ($env:NUGET_PACKAGES) { return $env:NUGET_PACKAGES }
+    $line = dotnet nuget locals global-packages --list | Select-Object -First 1
+    return ($line -replace '^global-packages:\s*', '').Trim()
+}
+
+function Invoke-Build {
+    Write-Step "Build ClydePS $Version ($Configuration)"
+    if (Test-Path $ModuleDir) { Remove-Item -Recurse -Force $ModuleDir }
+    $null = New-Item -ItemType Directory -Force $ModuleDir
+
+    Invoke-Native dotnet @('build', (Join-Path $Root 'ClydePS.sln'), '-c', $Configuration, '-v', 'q', '-nologo', '-clp:ErrorsOnly')
+
+    # Cmdlets beside the manifest; the engine and every dependency in Dependencies/ (private load context).
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/ClydePS.Engine'), '-c', $Configuration, '--no-build', '-v', 'q', '-nologo',
+        '-o', (Join-Path $ModuleDir 'Dependencies'))
+    $cmdletBin = Join-Path $Root "src/ClydePS/bin/$Configuration/net8.0"
+    Copy-Item (Join-Path $cmdletBin 'ClydePS.dll'), (Join-Path $cmdletBin 'ClydePS.pdb') $ModuleDir
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/ClydePS.Lab'), '-c', $Configuration, '--no-build', '-v', 'q', '-nologo',
+        '-o', (Join-Path $ModuleDir 'Lab'))
+
+    Copy-Item (Join-Path $Root 'module/ClydePS.format.ps1xml'), (Join-Path $Root 'module/ClydePS.types.ps1xml') $ModuleDir
+    (Get-Content -Raw (Join-Path $Root 'module/ClydePS.psd1')) -replace "ModuleVersion(\s*)=(\s*)'0\.0\.0'", "ModuleVersion`$1=`$2'$Version'" |
+        Set-Content -NoNewline (Join-Path $ModuleDir 'ClydePS.psd1')
+    Invoke-Docs
+    $null = Test-ModuleManifest $ModuleManifest
+    Write-Step "Module assembled at $ModuleDir"
+}
+
+function Invoke-Docs {
+    $converter = Join-Path $Root 'docs/tools/ConvertTo-ClydeMaml.ps1'
+    if (-not (Test-Path $ModuleDir)) { throw "Run the Build task first." }
+    & $converter -DocsPath (Join-Path $Root 'docs') -OutputPath (Join-Path $ModuleDir 'en-US')
+}
+
+# ---------------------------------------------------------------- tests
+
+function Get-TrxCounts([string] $Folder) {
+    $passed = 0; $failed = 0
+    foreach ($trx in Get-ChildItem -Path $Folder -Filter *.trx -ErrorAction Ignore) {
+        [xml] $doc = Get-Content -Raw $trx.FullName
+        $counters = $doc.TestRun.ResultSummary.Counters
+        $passed += [int]$counters.passed
+        $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    }
+    return [pscustomobject]@{ Passed = $passed; Failed = $failed }
+}
+
+function Invoke-XunitSuites {
+    $results = Join-Path $Out 'test-results/xunit'
+    if (Test-Path $results) { Remove-Item -Recurse -Force $results }
+    $total = [pscustomobject]@{ Passed = 0; Failed = 0 }
+    foreach ($project in Get-ChildItem (Join-Path $Root 'tests') -Recurse -Filter '*.Tests.csproj') {
+        Write-Step "xUnit: $($project.BaseName)"
+        $folder = Join-Path $results $project.BaseName
+        dotnet test $project.FullName -c $Configuration --no-build --nologo -v q `
+            --logger "trx;LogFileName=$($project.BaseName).trx" --logger 'console;verbosity=minimal' --results-directory $folder | Out-Host
+        $exit = $LASTEXITCODE
+        $counts = Get-TrxCounts $folder
+        if ($exit -ne 0 -and $counts.Failed -eq 0) { $counts.Failed = 1; Write-Host "   $($project.BaseName) failed to run (exit $exit)" }
+        Write-Host "   $($counts.Passed) passed, $($counts.Failed) failed"
+        $total.Passed += $counts.Passed; $total.Failed += $counts.Failed
+    }
+    return $total
+}
+
+function Get-PesterModule {
+    $root = Get-NuGetPackageRoot
+    $pester = Join-Path $root 'pester/5.7.1/tools/Pester.psd1'
+    if (-not (Test-Path $pester) -or -not (Test-Path (Join-Path $root 'yamldotnet/13.7.1'))) {
+        Write-Step 'Restoring Pester 5.7.1 from NuGet'
+        Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/pester/Pester.proj'), '-v', 'q', '-nologo')
+    }
+    if (-not (Test-Path $pester)) { throw "Pester 5.7.1 was not restored to $pester." }
+    return $pester
+}
+
+function Invoke-PesterSuites {
+    $pester = Get-PesterModule
+    $resultFile = Join-Path $Out 'test-results/pester.json'
+    $null = New-Item -ItemType Directory -Force (Split-Path $resultFile)
+    Write-Step 'Pester: tests/pester (child pwsh, assembled module)'
+    $script = @"
+`$ErrorActionPreference = 'Stop'
+`$PSStyle.OutputRendering = 'PlainText'
+Import-Module '$pester'
+`$config = New-PesterConfiguration
+`$config.Run.Path = '$(Join-Path $Root 'tests/pester')'
+`$config.Run.PassThru = `$true
+`$config.Output.Verbosity = 'Normal'
+`$config.TestResult.Enabled = `$true
+`$config.TestResult.OutputPath = '$(Join-Path $Out 'test-results/pester.xml')'
+`$r = Invoke-Pester -Configuration `$config
+@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount } | ConvertTo-Json | Set-Content '$resultFile'
+"@
+    if (Test-Path $resultFile) { Remove-Item $resultFile }
+    $env:CLYDEPS_MODULE = $ModuleManifest
+    $env:CLYDEPS_NUGET_ROOT = Get-NuGetPackageRoot
+    $pwsh = Get-PwshPath
+    & $pwsh -NoProfile -NonInteractive -Command $script | Out-Host
+    if (-not (Test-Path $resultFile)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } }
+    $r = Get-Content -Raw $resultFile | ConvertFrom-Json
+    Write-Host "   $($r.Passed) passed, $($r.Failed) failed"
+    return [pscustomobject]@{ Passed = [int]$r.Passed; Failed = [int]$r.Failed }
+}
+
+function Invoke-DemoSmoke {
+    Write-Step 'Demo smoke run'
+    $pwsh = Get-PwshPath
+    & $pwsh -NoProfile -NonInteractive -File $PSCommandPath Demo -Smoke -Configuration $Configuration -SkipBuild | Out-Host
+    $ok = $LASTEXITCODE -eq 0
+    Write-Host "   demo smoke: $(if ($ok) { 'passed' } else { 'FAILED' })"
+    return [pscustomobject]@{ Passed = [int]$ok; Failed = [int](-not $ok) }
+}
+
+function Invoke-Test {
+    Install-Prerequisites
+    Invoke-Build
+    $suites = @(Invoke-XunitSuites; Invoke-PesterSuites; Invoke-DemoSmoke)
+    $passed = ($suites | Measure-Object Passed -Sum).Sum
+    $failed = ($suites | Measure-Object Failed -Sum).Sum
+    "$passed passed, $failed failed"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+# ---------------------------------------------------------------- demo
+
+function Invoke-Demo {
+    Import-Module $ModuleManifest -Force
+    $nodes = if ($Smoke) { 8 } else { 24 }
+    Write-Host "ClydePS $Version demo: a Lab cluster of $nodes nodes, half of them public"
+    $lab = Start-ClydeLab -NodeCount $nodes -PublicRatio 0.5 -Seed 7
+    try {
+        Write-Host "Lab at $($lab.Url) (kubeconfig $($lab.KubeconfigPath))"
+        Write-Host ''
+        Write-Host '> Get-ClydeNodeNetwork -Kubeconfig $lab.KubeconfigPath'
+        $all = Get-ClydeNodeNetwork -Kubeconfig $lab.KubeconfigPath
+        $all | Format-Table -AutoSize | Out-String -Width 160 | Write-Host
+        Write-Host '> Get-ClydeNodeNetwork -Kubeconfig $lab.KubeconfigPath -Summary'
+        $summary = Get-ClydeNodeNetwork -Kubeconfig $lab.KubeconfigPath -Summary
+        $summary | Format-List | Out-String | Write-Host
+        if ($summary.NodeCount -ne $nodes -or $summary.Class -ne 'Mixed') {
+            throw "Demo expected a Mixed cluster of $nodes nodes, got $($summary.Class) with $($summary.NodeCount)."
+        }
+        if (Get-Command kubectl -ErrorAction Ignore) {
+            Write-Host '> kubectl get nodes -o wide   (an independent client of the Lab)'
+            $cache = Join-Path ([IO.Path]::GetTempPath()) "clydeps-kubectl-$([guid]::NewGuid().ToString('N'))"
+            $table = kubectl --kubeconfig $lab.KubeconfigPath --cache-dir $cache get nodes -o wide 2>&1
+            $exit = $LASTEXITCODE
+            Remove-Item -Recurse -Force $cache -ErrorAction Ignore
+            $table | Out-String | Write-Host
+            if ($exit -ne 0) { throw "kubectl could not list the Lab's nodes (exit $exit)." }
+        }
+    }
+    finally {
+        $lab | Stop-ClydeLab
+    }
+    Write-Host 'Demo finished.'
+}
+
+# ---------------------------------------------------------------- other tasks
+
+function Invoke-Bench {
+    $benches = @(Get-ChildItem (Join-Path $Root 'bench') -Filter '*.Bench.ps1' -ErrorAction Ignore)
+    if ($benches.Count -eq 0) { Write-Step 'No benchmarks yet (bench/*.Bench.ps1).'; return }
+    Import-Module $ModuleManifest -Force
+    foreach ($bench in $benches) { Write-Step "Bench: $($bench.Name)"; & $bench.FullName -ModuleManifest $ModuleManifest }
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $staging = Join-Path $Out 'package'
+    if (Test-Path $staging) { Remove-Item -Recurse -Force $staging }
+    $null = New-Item -ItemType Directory $staging
+    Copy-Item -Recurse "$ModuleDir/*" $staging
+    $nuspec = @"
+<?xml version="1.0" encoding="utf-8"?>
+<package xmlns="http://schemas.microsoft.com/packaging/2011/08/nuspec.xsd">
+  <metadata>
+    <id>ClydePS</id>
+    <version>$Version</version>
+    <authors>ClydePS contributors</authors>
+    <description>Gets multi-gigabyte container images onto every node of a Kubernetes cluster fast, then rolls out the workload.</description>
+    <license type="expression">Apache-2.0</license>
+    <tags>PSModule PSIncludes_Cmdlet Kubernetes</tags>
+  </metadata>
+</package>
+"@
+    Set-Content (Join-Path $staging 'ClydePS.nuspec') $nuspec
+    # A .nupkg is a zip with the nuspec at its root and an OPC content-types part, as PowerShellGet publishes.
+    Set-Content (Join-Path $staging '[Content_Types].xml') '<?xml version="1.0" encoding="utf-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="psd1" ContentType="application/octet" /><Default Extension="dll" ContentType="application/octet" /><Default Extension="xml" ContentType="application/octet" /><Default Extension="json" ContentType="application/octet" /><Default Extension="ps1xml" ContentType="application/octet" /><Default Extension="txt" ContentType="application/octet" /><Default Extension="pdb" ContentType="application/octet" /><Default Extension="nuspec" ContentType="application/octet" /><Default Extension="so" ContentType="application/octet" /><Default Extension="yaml" ContentType="application/octet" /></Types>'
+    $nupkg = Join-Path $Out "ClydePS.$Version.nupkg"
+    if (Test-Path $nupkg) { Remove-Item $nupkg }
+    Add-Type -AssemblyName System.IO.Compression.FileSystem
+    [IO.Compression.ZipFile]::CreateFromDirectory($staging, $nupkg)
+    Remove-Item -Recurse -Force $staging
+    Write-Step "Package: $nupkg"
+}
+
+function Invoke-Clean {
+    foreach ($dir in @($Out) + @(Get-ChildItem $Root -Recurse -Directory -Include bin, obj | ForEach-Object FullName)) {
+        if (Test-Path $dir) { Remove-Item -Recurse -Force $dir }
+    }
+    Write-Step 'Clean'
+}
+
+# ---------------------------------------------------------------- main
+
+foreach ($name in $Task) {
+    switch ($name) {
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Test }
+        'Demo' { if (-not $SkipBuild) { Invoke-Build }; Invoke-Demo }
+        'Docs' { Invoke-Docs }
+        'Bench' { if (-not $SkipBuild) { Invoke-Build }; Invoke-Bench }
+        'Package' { Invoke-Package }
+        'Clean' { Invoke-Clean }
+    }
+}

@@ -1,0 +1,47 @@
+using System.Collections;
+using System.Globalization;
+using k8s.KubeConfigModels;
+
+namespace ClydePS.Engine.Kube;
+
+/// <summary>
+/// What a Lab cluster says about itself in its kubeconfig cluster entry
+/// (<c>extensions: [{name: clydeps.io/lab, extension: {timeScale: K, ...}}]</c>).
+/// <see cref="TimeScale"/> is how many simulated seconds pass per real second (1 when not given).
+/// </summary>
+public sealed record LabInfo(double TimeScale, IReadOnlyDictionary<string, string> Properties)
+{
+    public const string ExtensionName = "clydeps.io/lab";
+
+    /// <summary>Reads the Lab extension of a cluster entry; null when the cluster is not a Lab.</summary>
+    /// <exception cref="FormatException">timeScale is not a positive number.</exception>
+    internal static LabInfo? FromExtensions(IEnumerable<NamedExtension>? extensions)
+    {
+        var lab = extensions?.FirstOrDefault(e => e?.Name == ExtensionName);
+        if (lab is null)
+        {
+            return null;
+        }
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (lab.Extension is IDictionary map)
+        {
+            foreach (DictionaryEntry entry in map)
+            {
+                var key = Convert.ToString(entry.Key, CultureInfo.InvariantCulture);
+                if (key is not null && entry.Value is not IDictionary and not IList)
+                {
+                    properties[key] = Convert.ToString(entry.Value, CultureInfo.InvariantCulture) ?? string.Empty;
+                }
+            }
+        }
+        var timeScale = 1.0;
+        if (properties.TryGetValue("timeScale", out var text))
+        {
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out timeScale) || !(timeScale > 0) || double.IsInfinity(timeScale))
+            {
+                throw new FormatException($"timeScale '{text}' of the {ExtensionName} extension is not a positive number");
+            }
+        }
+        return new LabInfo(timeScale, properties);
+    }
+}

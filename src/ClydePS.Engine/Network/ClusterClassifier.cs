@@ -1,0 +1,45 @@
+namespace ClydePS.Engine.Network;
+
+/// <summary>Summarises a cluster's nodes into one <see cref="ClydeClusterNetwork"/>.</summary>
+public static class ClusterClassifier
+{
+    /// <summary>
+    /// The class of the eligible nodes (Ready, schedulable, not control plane), so a NotReady or
+    /// control-plane node cannot flip it. When nodes exist but none is eligible, the class of all nodes
+    /// is reported (EligibleCount 0 says why nothing can be seeded); no nodes at all is Empty.
+    /// </summary>
+    public static ClydeClusterNetwork Summarise(IReadOnlyCollection<ClydeNode> nodes, string? context = null)
+    {
+        List<ClydeNode> eligible = nodes.Where(n => n.Eligible).ToList();
+        IReadOnlyCollection<ClydeNode> deciding = eligible.Count > 0 ? eligible : nodes;
+
+        return new ClydeClusterNetwork
+        {
+            Class = ClassOf(deciding),
+            NodeCount = nodes.Count,
+            EligibleCount = eligible.Count,
+            PublicCount = nodes.Count(n => n.NetworkClass == NetworkClass.Public),
+            PrivateCount = nodes.Count(n => n.NetworkClass == NetworkClass.Private),
+            EligiblePublicCount = eligible.Count(n => n.NetworkClass == NetworkClass.Public),
+            EligiblePrivateCount = eligible.Count(n => n.NetworkClass == NetworkClass.Private),
+            ReadyCount = nodes.Count(n => n.Ready),
+            NotReadyCount = nodes.Count(n => !n.Ready),
+            SchedulableCount = nodes.Count(n => n.Schedulable),
+            ControlPlaneCount = nodes.Count(n => n.ControlPlane),
+            Context = context,
+        };
+    }
+
+    public static ClusterNetworkClass ClassOf(IReadOnlyCollection<ClydeNode> nodes)
+    {
+        if (nodes.Count == 0)
+        {
+            return ClusterNetworkClass.Empty;
+        }
+
+        int publicCount = nodes.Count(n => n.NetworkClass == NetworkClass.Public);
+        return publicCount == nodes.Count ? ClusterNetworkClass.Public
+            : publicCount == 0 ? ClusterNetworkClass.Private
+            : ClusterNetworkClass.Mixed;
+    }
+}

@@ -1,0 +1,56 @@
+using System.Text.Json;
+using ClydePS.Lab.Resources;
+
+namespace ClydePS.Lab.Api;
+
+/// <summary>
+/// The Lab's own control surface under /clydelab/v1 (authenticated like the API). Fault injection and
+/// other Lab controls are added here as further routes:
+///   GET  /clydelab/v1/info         Lab facts (version, nodes, time scale, resourceVersion, watchers)
+///   GET  /clydelab/v1/stats        request counters per verb and resource
+///   POST /clydelab/v1/stats/reset  zero the counters and the request log
+///   GET  /clydelab/v1/requests     the most recent API requests (?limit=N, default 100, at most 2000)
+///   POST /clydelab/v1/compact      forget the watch history (older resourceVersions then get 410 Expired)
+/// </summary>
+public static class ControlEndpoints
+{
+    public const string Prefix = "/clydelab/v1";
+
+    public static void Map(WebApplication app, LabHost lab)
+    {
+        app.MapGet(Prefix + "/stats", (HttpContext ctx) => ResponseWriter.WriteBytesAsync(ctx, 200, lab.Stats.ToJson()));
+        app.MapPost(Prefix + "/stats/reset", (HttpContext ctx) =>
+        {
+            lab.Stats.Reset();
+            return ResponseWriter.WriteBytesAsync(ctx, 200, lab.Stats.ToJson());
+        });
+        app.MapGet(Prefix + "/requests", (HttpContext ctx) =>
+        {
+            var limit = int.TryParse(ctx.Request.Query["limit"], out var l) ? l : 100;
+            var body = JsonSerializer.SerializeToUtf8Bytes(new { requests = lab.Stats.Recent(limit) },
+                new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase });
+            return ResponseWriter.WriteBytesAsync(ctx, 200, body);
+        });
+        app.MapPost(Prefix + "/compact", (HttpContext ctx) =>
+        {
+            lab.Store.Compact();
+            return ResponseWriter.WriteBytesAsync(ctx, 200, JsonSerializer.SerializeToUtf8Bytes(new { resourceVersion = lab.Store.CurrentResourceVersion.ToString() }));
+        });
+        app.MapGet(Prefix + "/info", (HttpContext ctx) =>
+        {
+            var body = JsonSerializer.SerializeToUtf8Bytes(new
+            {
+                version = Discovery.GitVersion,
+                url = lab.Url,
+                nodes = lab.Store.Count(lab.Registry.Nodes()),
+                pods = lab.Store.Count(lab.Registry.Pods()),
+                timeScale = lab.Clock.TimeScale,
+                labTime = lab.Clock.UtcNow,
+                resourceVersion = lab.Store.CurrentResourceVersion.ToString(),
+                watchers = lab.Store.WatcherCount,
+                https = lab.Https,
+            });
+            return ResponseWriter.WriteBytesAsync(ctx, 200, body);
+        });
+    }
+}

@@ -1,0 +1,33 @@
+using System.Diagnostics;
+
+namespace ClydePS.Lab;
+
+/// <summary>
+/// The Lab's clock: runs <see cref="TimeScale"/> times faster than the wall clock from the Lab's start.
+/// Every timestamp the Lab writes comes from here.
+/// </summary>
+public sealed class LabClock
+{
+    readonly DateTime _start;
+    readonly Stopwatch _elapsed = Stopwatch.StartNew();
+
+    public double TimeScale { get; }
+
+    public LabClock(double timeScale, DateTime? start = null)
+    {
+        TimeScale = timeScale;
+        _start = start ?? DateTime.UtcNow;
+    }
+
+    public DateTime UtcNow => _start + TimeSpan.FromTicks((long)(_elapsed.Elapsed.Ticks * TimeScale));
+
+    /// <summary>Now, truncated to whole seconds (metav1.Time precision).</summary>
+    public DateTime UtcNowSeconds
+    {
+        get
+        {
+            var n = UtcNow;
+            return new DateTime(n.Ticks - n.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
+        }
+    }
+}
