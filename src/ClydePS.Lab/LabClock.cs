@@ -30,4 +30,11 @@ public sealed class LabClock
             return new DateTime(n.Ticks - n.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
         }
     }
+
+    /// <summary>Converts a Lab-time span to the wall-clock span it takes.</summary>
+    public TimeSpan ToWall(TimeSpan labTime) => TimeSpan.FromTicks((long)(labTime.Ticks / TimeScale));
+
+    /// <summary>Waits for a span of Lab time (every simulated duration goes through here).</summary>
+    public Task DelayAsync(TimeSpan labTime, CancellationToken cancellationToken) =>
+        labTime <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(ToWall(labTime), cancellationToken);
 }
