@@ -13,7 +13,9 @@
     FormatsToProcess     = @('ClydePS.format.ps1xml')
     TypesToProcess       = @('ClydePS.types.ps1xml')
     CmdletsToExport      = @(
+        'Get-ClydeImage'
         'Get-ClydeNodeNetwork'
+        'Measure-ClydeRegistryProbe'
         'Start-ClydeLab'
         'Stop-ClydeLab'
     )

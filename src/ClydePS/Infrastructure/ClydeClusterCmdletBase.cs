@@ -39,7 +39,7 @@ public abstract class ClydeClusterCmdletBase : ClydeCmdletBase
         }
     }
 
-    private void OnRetry(RetryNotice notice)
+    protected void OnRetry(RetryNotice notice)
     {
         // A single retry is routine; say something only when the problem persists.
         string text = $"{notice.Operation}: {notice.Error.Message} Retrying in {notice.Delay.TotalSeconds:0.#} s " +
