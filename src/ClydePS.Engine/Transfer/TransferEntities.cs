@@ -24,6 +24,7 @@ public sealed class TransferLink
     internal int Unfrozen;
     internal int Version;
     internal int Stamp;
+    internal bool Dirty;
 }
 
 /// <summary>A NAT gateway: private nodes behind it reach the registry through its shared bandwidth.</summary>
@@ -88,6 +89,8 @@ internal sealed class Flow
     public bool Active;
     public bool Finished;
     public bool Frozen;
+    public int Visit;
+    public int[] Slots = []; // index of this flow in each link's Flows list
     public int ActiveIndex = -1;
     public LayerDownload? Download;
     public TransferStream? Stream;

@@ -22,6 +22,8 @@ public sealed class TransferNetwork
     readonly List<Flow> _active = [];
     readonly PriorityQueue<Timer, (double, long)> _timers = new();
     readonly List<TransferLink> _touched = [];
+    readonly List<TransferLink> _dirtyLinks = [];
+    readonly List<Flow> _component = [];
     readonly PriorityQueue<TransferLink, double> _heap = new();
     long _seq;
     int _stamp;
@@ -55,7 +57,7 @@ public sealed class TransferNetwork
             if (Bandwidth.FromMBps(value) == _registry.Capacity) return;
             Settle();
             _registry.Capacity = Bandwidth.FromMBps(value);
-            _dirty = true;
+            MarkDirty(_registry);
         }
     }
 
@@ -232,6 +234,7 @@ public sealed class TransferNetwork
             {
                 if (h == node || !IsMirrorReady(h)) continue;
                 if (peer is null || h.Uploads < peer.Uploads) peer = h;
+                if (h.Uploads == 0) break; // cannot do better
             }
         }
         // Always three draws per attempt, so the sequence does not depend on which options are set.
@@ -269,8 +272,25 @@ public sealed class TransferNetwork
         f.Active = true;
         f.ActiveIndex = _active.Count;
         _active.Add(f);
+        f.Slots = new int[f.Links.Length];
+        var limited = false;
+        for (var i = 0; i < f.Links.Length; i++)
+        {
+            var l = f.Links[i];
+            f.Slots[i] = l.Flows.Count;
+            l.Flows.Add(f);
+            MarkDirty(l);
+            limited |= l.Limited;
+        }
+        if (!limited) f.Rate = double.PositiveInfinity; // crosses no limited link
+    }
+
+    void MarkDirty(TransferLink l)
+    {
         _dirty = true;
-        if (f.Target <= 0) f.Rate = 0; // ends at once: NextTime() sees it
+        if (l.Dirty) return;
+        l.Dirty = true;
+        _dirtyLinks.Add(l);
     }
 
     void Deactivate(Flow f, bool settle = true)
@@ -283,7 +303,17 @@ public sealed class TransferNetwork
         _active.RemoveAt(_active.Count - 1);
         f.Active = false;
         f.ActiveIndex = -1;
-        _dirty = true;
+        for (var i = 0; i < f.Links.Length; i++)
+        {
+            var l = f.Links[i];
+            var slot = f.Slots[i];
+            var moved = l.Flows[^1];
+            l.Flows[slot] = moved;
+            for (var j = 0; j < moved.Links.Length; j++)
+                if (moved.Links[j] == l) { moved.Slots[j] = slot; break; }
+            l.Flows.RemoveAt(l.Flows.Count - 1);
+            MarkDirty(l);
+        }
     }
 
     void Hold(TransferNode node, string digest)
@@ -487,29 +517,39 @@ public sealed class TransferNetwork
     {
         Stats.RateComputations++;
         var stamp = ++_stamp;
-        foreach (var l in _touched) l.Flows.Clear();
+        // Only flows connected (through limited links) to a link that changed can change rate: collect that component.
         _touched.Clear();
-        foreach (var f in _active)
+        _component.Clear();
+        foreach (var l in _dirtyLinks)
+        {
+            l.Dirty = false;
+            if (l.Limited && l.Stamp != stamp) { l.Stamp = stamp; _touched.Add(l); }
+        }
+        _dirtyLinks.Clear();
+        for (var i = 0; i < _touched.Count; i++)
+        {
+            foreach (var f in _touched[i].Flows)
+            {
+                if (f.Visit == stamp) continue;
+                f.Visit = stamp;
+                _component.Add(f);
+                foreach (var l in f.Links)
+                    if (l.Limited && l.Stamp != stamp) { l.Stamp = stamp; _touched.Add(l); }
+            }
+        }
+        Stats.FlowsRecomputed += _component.Count;
+        foreach (var f in _component)
         {
             f.Frozen = false;
             f.Rate = double.PositiveInfinity;
-            foreach (var l in f.Links)
-            {
-                if (!l.Limited) continue;
-                if (l.Stamp != stamp)
-                {
-                    l.Stamp = stamp;
-                    l.Remaining = l.Capacity;
-                    l.Unfrozen = 0;
-                    l.Version = 0;
-                    _touched.Add(l);
-                }
-                l.Flows.Add(f);
-                l.Unfrozen++;
-            }
         }
         _heap.Clear();
-        foreach (var l in _touched) _heap.Enqueue(l, l.Remaining / l.Unfrozen);
+        foreach (var l in _touched)
+        {
+            l.Remaining = l.Capacity;
+            l.Unfrozen = l.Flows.Count;
+            if (l.Unfrozen > 0) _heap.Enqueue(l, l.Remaining / l.Unfrozen);
+        }
         while (_heap.TryDequeue(out var link, out var level))
         {
             if (link.Unfrozen == 0) continue;
@@ -529,7 +569,5 @@ public sealed class TransferNetwork
                 }
             }
         }
-        foreach (var f in _active)
-            if (!f.Frozen) { f.Frozen = true; f.Rate = double.PositiveInfinity; } // crosses no limited link
     }
 }

@@ -82,4 +82,6 @@ public sealed class TransferStats
     public long Events { get; internal set; }
     /// <summary>Times the max-min fair rates were recomputed (once per batch of simultaneous events).</summary>
     public long RateComputations { get; internal set; }
+    /// <summary>Flow rates computed in total (each computation covers only the flows connected to what changed).</summary>
+    public long FlowsRecomputed { get; internal set; }
 }

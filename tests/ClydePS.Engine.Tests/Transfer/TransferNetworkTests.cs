@@ -324,5 +324,7 @@ public class TransferNetworkTests
         Assert.Equal(10_000, net.Stats.LayersCompleted);
         Assert.Equal(1000L * MB, net.Stats.BytesFromRegistry);
         Assert.True(net.Stats.Events < 50_000);
+        // each rate computation covers only the flows connected to the change
+        Assert.True(net.Stats.FlowsRecomputed < 1_500_000, $"{net.Stats.FlowsRecomputed} flow rates computed");
     }
 }
