@@ -156,6 +156,28 @@ public class RegistryMirrorTests(RegistryLab fixture) : IClassFixture<RegistryLa
     }
 
     [Fact]
+    public async Task RegistryFaultsSlowAndDropBlobs()
+    {
+        var layer = _lab.Images.Resolve("example.com/blob/test:1")!.Platforms[0].Layers[0];
+        var path = $"/v2/blob/test/blobs/{layer.Digest}?ns=example.com";
+        try
+        {
+            _lab.Faults.Set(new FaultPlan { Registry = new RegistryFault { SlowdownFactor = 2 } });
+            var t0 = _lab.Clock.UtcNow;
+            var full = await (await Get(path)).Content.ReadAsByteArrayAsync();
+            Assert.Equal(layer.SizeBytes, full.Length);
+            Assert.InRange((_lab.Clock.UtcNow - t0).TotalSeconds, 0.95, 2.5); // 1 MiB at 1 MB/s
+
+            _lab.Faults.Set(new FaultPlan { Registry = new RegistryFault { DropRate = 1 } });
+            await Assert.ThrowsAnyAsync<Exception>(async () => await (await Get(path)).Content.ReadAsByteArrayAsync());
+        }
+        finally
+        {
+            _lab.Faults.Set(new FaultPlan());
+        }
+    }
+
+    [Fact]
     public async Task KubeconfigRecordsTheMirror()
     {
         var text = await File.ReadAllTextAsync(_lab.KubeconfigPath);

@@ -39,6 +39,10 @@ public sealed class RealTimeTransferDriver : IAsyncDisposable, IDisposable
 
     public TransferNetwork Network { get; }
 
+    /// <summary>Called under the lock before each advance of the background loop (at least once a wall second),
+    /// e.g. to apply changed conditions such as a registry slowdown.</summary>
+    public Action<TransferNetwork>? BeforeAdvance { get; set; }
+
     /// <summary>Model time now.</summary>
     public double Now => _now();
 
@@ -66,6 +70,7 @@ public sealed class RealTimeTransferDriver : IAsyncDisposable, IDisposable
             double now;
             lock (_gate)
             {
+                BeforeAdvance?.Invoke(Network);
                 now = _now();
                 Network.AdvanceTo(now);
                 next = Network.NextEventTime;

@@ -62,7 +62,10 @@ public sealed class TransferImagePuller : IImagePuller, IAsyncDisposable
             MirrorReadyProbe = name => IsMirrorReady(name),
         };
         _start = clock.UtcNow;
-        Driver = new RealTimeTransferDriver(Network, () => (_clock.UtcNow - _start).TotalSeconds, clock.TimeScale);
+        Driver = new RealTimeTransferDriver(Network, () => (_clock.UtcNow - _start).TotalSeconds, clock.TimeScale)
+        {
+            BeforeAdvance = net => ApplyRegistryFault(net, _faults.Current.Registry), // fault changes reach transfers in flight
+        };
     }
 
     static void ValidateNetwork(NetworkSpec n)
