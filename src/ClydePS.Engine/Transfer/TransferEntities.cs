@@ -68,6 +68,8 @@ public sealed class TransferNode
     public NatGateway? Nat { get; }
     /// <summary>Whether the node's P2P mirror is Ready (serves its layers and asks peers). Ignored when the network has a mirror probe.</summary>
     public bool MirrorReady { get; set; }
+    /// <summary>Extra time to first byte of every transfer into this node (its link's latency), added to the network's.</summary>
+    public TimeSpan Latency { get; set; }
     /// <summary>Digests of the layers complete on the node.</summary>
     public IReadOnlyCollection<string> Layers => Held;
     public bool HasLayer(string digest) => Held.Contains(digest);

@@ -241,7 +241,7 @@ public sealed class TransferNetwork
         var uJitter = _random.NextDouble();
         var uFail = _random.NextDouble();
         var uAt = _random.NextDouble();
-        var delay = _options.Latency.TotalSeconds + _options.Jitter.TotalSeconds * uJitter;
+        var delay = _options.Latency.TotalSeconds + node.Latency.TotalSeconds + _options.Jitter.TotalSeconds * uJitter;
         var failRate = _options.FailureRate;
         if (peer is null)
         {

@@ -4,6 +4,7 @@ namespace ClydePS.Engine.Tests.Transfer;
 
 public class TransferNetworkTests
 {
+
     const long MB = 1_048_576;
 
     static TransferLayer[] Layers(string prefix, params long[] sizesMB) =>
@@ -140,6 +141,11 @@ public class TransferNetworkTests
         var p = net.StartPull("n", Layers("a", 50, 50));
         net.RunUntilIdle();
         Close(2 * 0.2 + 1.0, p.EndTime!.Value);
+
+        net.AddNode("far", 100).Latency = TimeSpan.FromMilliseconds(300);
+        var far = net.StartPull("far", Layers("b", 100));
+        net.RunUntilIdle();
+        Close(0.2 + 0.3 + 1.0, far.Duration());
     }
 
     [Fact]
@@ -327,4 +333,9 @@ public class TransferNetworkTests
         // each rate computation covers only the flows connected to the change
         Assert.True(net.Stats.FlowsRecomputed < 1_500_000, $"{net.Stats.FlowsRecomputed} flow rates computed");
     }
+}
+
+static class PullHandleTestExtensions
+{
+    public static double Duration(this PullHandle p) => p.EndTime!.Value - p.StartTime;
 }
