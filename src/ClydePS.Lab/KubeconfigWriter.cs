@@ -12,7 +12,7 @@ public static class KubeconfigWriter
 
     static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s));
 
-    public static string Render(string url, string token, double timeScale, LabCertificates? certs)
+    public static string Render(string url, string token, double timeScale, LabCertificates? certs, string? registryMirror = null)
     {
         var sb = new StringBuilder();
         sb.Append("apiVersion: v1\nkind: Config\npreferences: {}\n");
@@ -22,6 +22,7 @@ public static class KubeconfigWriter
         sb.Append("    extensions:\n");
         sb.Append($"    - name: {ExtensionName}\n      extension:\n");
         sb.Append($"        timeScale: {timeScale.ToString("R", CultureInfo.InvariantCulture)}\n");
+        if (registryMirror is not null) sb.Append($"        registryMirror: {registryMirror}\n");
         sb.Append("        version: 1\n");
         sb.Append("users:\n- name: clyde-lab-admin\n  user:\n");
         if (certs is not null)

@@ -5,6 +5,10 @@ using System.Text.Json;
 using ClydePS.Lab.Api;
 using ClydePS.Lab.Auth;
 using ClydePS.Lab.Cluster;
+using ClydePS.Lab.Faults;
+using ClydePS.Lab.Images;
+using ClydePS.Lab.Kubelet;
+using ClydePS.Lab.Registry;
 using ClydePS.Lab.Resources;
 using ClydePS.Lab.Store;
 using k8s.Models;
@@ -45,6 +49,16 @@ public sealed class LabHost : IAsyncDisposable
     public RestHandler Rest { get; }
     public ClusterSpec Cluster { get; private set; } = new();
     public int NodeCount { get; private set; }
+    /// <summary>The faults injected now; each simulation reads its slice per decision.</summary>
+    public FaultState Faults { get; } = new();
+    /// <summary>The images the Lab knows (cluster file <c>images:</c> plus synthetic ones).</summary>
+    public ImageCatalog Images { get; private set; } = new();
+    /// <summary>The transfer-model puller (also feeds the registry mirror's blob streams).</summary>
+    public TransferImagePuller? Transfer { get; private set; }
+    /// <summary>How simulated kubelets pull images; defaults to <see cref="Transfer"/>.</summary>
+    public IImagePuller ImagePuller { get; set; } = null!;
+    /// <summary>The registry mirror's base URL (the Lab's own URL; routes under <c>/v2/</c>).</summary>
+    public string RegistryMirrorUrl => Url;
     public int ReadyNodeCount { get; private set; }
     /// <summary>Completes when the Lab stops by itself (its parent process died).</summary>
     public Task Stopped => _stopped.Task;
@@ -84,6 +98,9 @@ public sealed class LabHost : IAsyncDisposable
         if (o.ParentPid is int ppid && !ParentAlive(ppid)) throw new LabOptionsException($"parent process {ppid} is not running");
         Cluster = o.ResolveCluster();
         var nodes = NodeFactory.Build(Cluster, Clock.UtcNowSeconds);
+        Images = new ImageCatalog(Cluster.Images);
+        Transfer = new TransferImagePuller(Images, Cluster, Store, Clock, Faults, Cluster.Seed ?? 1);
+        ImagePuller = Transfer;
 
         if (o.StateDir is null)
         {
@@ -107,6 +124,7 @@ public sealed class LabHost : IAsyncDisposable
         var auth = new Authenticator(Token, Certificates, o.AllowAnonymous);
 
         SeedObjects(nodes);
+        if (Cluster.Network?.P2p == true) SpegelInstall.Create(this);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -139,6 +157,7 @@ public sealed class LabHost : IAsyncDisposable
 
         app.Use(async (ctx, next) =>
         {
+            if (ctx.Request.Path.StartsWithSegments("/v2")) { await next(ctx); return; } // the registry mirror is anonymous
             if (auth.Authenticate(ctx) is null)
             {
                 await ResponseWriter.WriteErrorAsync(ctx, ApiException.Unauthorized());
@@ -153,7 +172,7 @@ public sealed class LabHost : IAsyncDisposable
         Port = new Uri(address.Replace("[::]", "127.0.0.1")).Port;
         Url = $"{(o.Https ? "https" : "http")}://127.0.0.1:{Port}";
         KubeconfigPath = Path.GetFullPath(o.KubeconfigPath ?? Path.Combine(StateDir, "kubeconfig"));
-        KubeconfigWriter.WritePrivateFile(KubeconfigPath, KubeconfigWriter.Render(Url, Token, o.TimeScale, Certificates));
+        KubeconfigWriter.WritePrivateFile(KubeconfigPath, KubeconfigWriter.Render(Url, Token, o.TimeScale, Certificates, registryMirror: Url));
 
         if (o.ParentPid is int pid) _ = WatchParentAsync(pid);
     }
@@ -191,6 +210,7 @@ public sealed class LabHost : IAsyncDisposable
         app.Map("/apis/{group}/{version}/{**rest}", ctx =>
             Rest.HandleAsync(ctx, (string)ctx.Request.RouteValues["group"]!, (string)ctx.Request.RouteValues["version"]!, ctx.Request.RouteValues["rest"] as string ?? ""));
         ControlEndpoints.Map(app, this);
+        RegistryMirror.Map(app, this);
         app.MapFallback(ctx => ResponseWriter.WriteBytesAsync(ctx, 404, "404 page not found\n"u8.ToArray(), "text/plain; charset=utf-8"));
     }
 
@@ -275,6 +295,7 @@ public sealed class LabHost : IAsyncDisposable
             try { await _app.StopAsync(cts.Token); } catch (OperationCanceledException) { }
             await _app.DisposeAsync();
         }
+        if (Transfer is not null) await Transfer.DisposeAsync();
         Certificates?.Dispose();
         if (_ownsStateDir && Directory.Exists(StateDir))
         {

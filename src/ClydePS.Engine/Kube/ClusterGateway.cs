@@ -24,6 +24,7 @@ public sealed class ClusterGateway : IDisposable
         KubeconfigFiles = kubeconfig.Files;
         Errors = new ErrorMapper(ContextName, ServerUrl, kubeconfig.Redactor);
         Retry = new RetryPolicy(options.Retry, options.TimeProvider, options.Random, options.OnRetry);
+        LabTime = Lab is { TimeScale: not 1.0 } lab ? new Util.ScaledTimeProvider(lab.TimeScale, options.TimeProvider) : options.TimeProvider;
     }
 
     /// <summary>Loads the kubeconfig, picks the context and builds the client (no request is sent yet).</summary>
@@ -67,6 +68,13 @@ public sealed class ClusterGateway : IDisposable
     public ErrorMapper Errors { get; }
 
     public TimeProvider TimeProvider => _options.TimeProvider;
+
+    /// <summary>
+    /// The cluster's clock: for a Lab with a time scale K != 1 a <see cref="Util.ScaledTimeProvider"/> running K times
+    /// faster than <see cref="TimeProvider"/> (so monitor intervals, windows, timeouts and reported durations are Lab
+    /// time); otherwise <see cref="TimeProvider"/> itself.
+    /// </summary>
+    public TimeProvider LabTime { get; }
 
     /// <summary>
     /// Runs one API call with retries and error mapping. <paramref name="operation"/> reads inside a sentence

@@ -13,6 +13,9 @@ public sealed record LabInfo(double TimeScale, IReadOnlyDictionary<string, strin
 {
     public const string ExtensionName = "clydeps.io/lab";
 
+    /// <summary>The Lab's OCI registry mirror (its base URL; containerd-style <c>/v2/...?ns=&lt;host&gt;</c>), or null.</summary>
+    public string? RegistryMirror => Properties.TryGetValue("registryMirror", out var m) && m.Length > 0 ? m : null;
+
     /// <summary>Reads the Lab extension of a cluster entry; null when the cluster is not a Lab.</summary>
     /// <exception cref="FormatException">timeScale is not a positive number.</exception>
     internal static LabInfo? FromExtensions(IEnumerable<NamedExtension>? extensions)

@@ -7,6 +7,10 @@ public sealed class ClusterSpec
     public int? Seed { get; set; }
     public List<NodeGroupSpec> NodeGroups { get; set; } = [];
     public List<NodeSpec> Nodes { get; set; } = [];
+    /// <summary>Images the Lab's catalog knows beyond the synthetic ones (see Images/ImageCatalog.cs).</summary>
+    public List<ClusterImageSpec>? Images { get; set; }
+    /// <summary>The transfer network (registry, NAT, node bandwidth, P2P, latency, failures).</summary>
+    public NetworkSpec? Network { get; set; }
 
     /// <summary>The shape the command line builds: one group of <paramref name="nodes"/> nodes.</summary>
     public static ClusterSpec FromCounts(int nodes, double publicRatio, int? seed) => new()
@@ -39,6 +43,8 @@ public sealed class NodeGroupSpec
     public int Unschedulable { get; set; }
     public int ControlPlane { get; set; }
     public bool Ipv6 { get; set; }
+    /// <summary>Download and upload bandwidth of the group's nodes, MB/s (default network.nodeBandwidthMBps).</summary>
+    public double? BandwidthMBps { get; set; }
 }
 
 public sealed class NodeSpec
@@ -60,6 +66,8 @@ public sealed class NodeSpec
     public int MaxPods { get; set; } = 110;
     public string? InstanceType { get; set; }
     public List<ImageSpec>? Images { get; set; }
+    /// <summary>Download and upload bandwidth of the node, MB/s (default network.nodeBandwidthMBps).</summary>
+    public double? BandwidthMBps { get; set; }
 }
 
 public sealed class TaintSpec
@@ -73,4 +81,40 @@ public sealed class ImageSpec
 {
     public List<string> Names { get; set; } = [];
     public long SizeBytes { get; set; }
+}
+
+/// <summary>An image of the catalog (cluster file <c>images:</c>). Sizes are quantities ("50Mi", "2Gi", "1200000").</summary>
+public sealed class ClusterImageSpec
+{
+    public string Reference { get; set; } = "";
+    /// <summary>os/arch[/variant]; default linux/amd64 and linux/arm64 (an index).</summary>
+    public List<string>? Platforms { get; set; }
+    /// <summary>Explicit layers; else <see cref="Size"/> split into <see cref="LayerCount"/> layers; else synthetic.</summary>
+    public List<ClusterLayerSpec>? Layers { get; set; }
+    public string? Size { get; set; }
+    public int? LayerCount { get; set; }
+    /// <summary>Default: false for names containing distroless, scratch or pause, else true.</summary>
+    public bool? HasShell { get; set; }
+    /// <summary>The reference does not exist: pulls fail with NotFound, the registry mirror answers 404.</summary>
+    public bool Missing { get; set; }
+}
+
+public sealed class ClusterLayerSpec
+{
+    public string Size { get; set; } = "0";
+}
+
+/// <summary>The transfer model's parameters (MB/s = 1,048,576 bytes per second).</summary>
+public sealed class NetworkSpec
+{
+    public double RegistryBandwidthMBps { get; set; } = 500;
+    /// <summary>Each region's NAT gateway, shared by that region's private nodes.</summary>
+    public double NatBandwidthMBps { get; set; } = 250;
+    public double NodeBandwidthMBps { get; set; } = 100;
+    /// <summary>A P2P mirror (Spegel) on every node: a spegel DaemonSet in kube-system; Ready mirrors share complete layers.</summary>
+    public bool P2p { get; set; }
+    public double LatencyMs { get; set; }
+    public double JitterMs { get; set; }
+    /// <summary>Probability that one layer transfer attempt fails part way (retried, 3 attempts per layer).</summary>
+    public double FailureRate { get; set; }
 }

@@ -52,6 +52,29 @@ public sealed class LabExtensionTests : IDisposable
     }
 
     [Fact]
+    public void RegistryMirrorIsRead()
+    {
+        var file = Config("""
+                extensions:
+                - name: clydeps.io/lab
+                  extension:
+                    timeScale: 1
+                    registryMirror: http://127.0.0.1:5000
+                    version: 1
+            """);
+        using var gateway = ClusterGateway.Connect(new KubeconfigOptions([file]), new GatewayOptions { Environment = _env });
+        Assert.Equal("http://127.0.0.1:5000", gateway.Lab!.RegistryMirror);
+
+        var plain = Config("""
+                extensions:
+                - name: clydeps.io/lab
+                  extension: {timeScale: 2}
+            """);
+        using var other = ClusterGateway.Connect(new KubeconfigOptions([plain]), new GatewayOptions { Environment = _env });
+        Assert.Null(other.Lab!.RegistryMirror);
+    }
+
+    [Fact]
     public void RealClusterHasNoLab()
     {
         var file = Config("""
