@@ -50,9 +50,7 @@ public static class RegistryMirrors
 {
     /// <summary>The Lab's registry mirror as its kubeconfig extension announces it (<c>registryMirror: url</c>), else null.</summary>
     public static Uri? FromLab(LabInfo? lab) =>
-        lab is not null && lab.Properties.TryGetValue("registryMirror", out var url) && Uri.TryCreate(url, UriKind.Absolute, out var uri)
-            ? uri
-            : null;
+        lab?.RegistryMirror is { } url && Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri : null;
 
     /// <summary>Parses a -Mirror value: an http(s) URL or a bare host (https).</summary>
     public static Uri Parse(string text)
