@@ -21,7 +21,7 @@ namespace ClydePS.Lab;
 /// <see cref="StartAsync"/>, stop with <see cref="DisposeAsync"/>. Background simulations (controllers,
 /// kubelets) attach to <see cref="Store"/> and write through <see cref="Rest"/>.
 /// </summary>
-public sealed class LabHost : IAsyncDisposable
+public sealed partial class LabHost : IAsyncDisposable
 {
     WebApplication? _app;
     readonly CancellationTokenSource _stopping = new();
@@ -44,6 +44,16 @@ public sealed class LabHost : IAsyncDisposable
     public RequestStats Stats { get; } = new();
     public RestHandler Rest { get; }
     public ClusterSpec Cluster { get; private set; } = new();
+    /// <summary>The fault plan the Lab's parts read (API, nodes, pulls, pods).</summary>
+    public Faults.FaultState Faults { get; } = new();
+    /// <summary>Writes core/v1 Events for the scheduler, controllers and kubelets.</summary>
+    public Controllers.EventRecorder Events { get; private set; } = null!;
+    /// <summary>What containers do (extension point for pod roles and commands).</summary>
+    public Kubelet.KnownPrograms Programs { get; } = new();
+    /// <summary>How kubelets pull images; set before <see cref="StartAsync"/> (via <see cref="LabOptions.ImagePuller"/>) or default to the instant puller.</summary>
+    public Kubelet.IImagePuller ImagePuller { get; private set; } = null!;
+    /// <summary>The simulated kubelets (null when <see cref="LabOptions.Simulate"/> is false).</summary>
+    public Kubelet.KubeletManager? Kubelets { get; private set; }
     public int NodeCount { get; private set; }
     public int ReadyNodeCount { get; private set; }
     /// <summary>Completes when the Lab stops by itself (its parent process died).</summary>
@@ -107,6 +117,7 @@ public sealed class LabHost : IAsyncDisposable
         var auth = new Authenticator(Token, Certificates, o.AllowAnonymous);
 
         SeedObjects(nodes);
+        Events = new Controllers.EventRecorder(this);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -156,6 +167,7 @@ public sealed class LabHost : IAsyncDisposable
         KubeconfigWriter.WritePrivateFile(KubeconfigPath, KubeconfigWriter.Render(Url, Token, o.TimeScale, Certificates));
 
         if (o.ParentPid is int pid) _ = WatchParentAsync(pid);
+        StartSimulations();
     }
 
     void SeedObjects(List<V1Node> nodes)
@@ -191,6 +203,7 @@ public sealed class LabHost : IAsyncDisposable
         app.Map("/apis/{group}/{version}/{**rest}", ctx =>
             Rest.HandleAsync(ctx, (string)ctx.Request.RouteValues["group"]!, (string)ctx.Request.RouteValues["version"]!, ctx.Request.RouteValues["rest"] as string ?? ""));
         ControlEndpoints.Map(app, this);
+        MapWorkloadRoutes(app);
         app.MapFallback(ctx => ResponseWriter.WriteBytesAsync(ctx, 404, "404 page not found\n"u8.ToArray(), "text/plain; charset=utf-8"));
     }
 
