@@ -27,6 +27,7 @@ public sealed partial class LabHost
         _simulations.Add(Task.Run(() => new GarbageCollector(this).RunAsync(ct)));
         _simulations.Add(Task.Run(() => new DaemonSetController(this).RunAsync(ct)));
         _simulations.Add(Task.Run(() => new JobController(this).RunAsync(ct)));
+        _simulations.Add(Task.Run(() => new StatefulSetController(this).RunAsync(ct)));
     }
 
     void MapWorkloadRoutes(WebApplication app)

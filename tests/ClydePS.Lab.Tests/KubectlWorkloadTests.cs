@@ -62,6 +62,18 @@ public sealed class KubectlWorkloadTests
                     spec:
                       containers: [{name: c, image: "busybox:1.36", command: [sleep, "3600"]}]
                 ---
+                apiVersion: apps/v1
+                kind: StatefulSet
+                metadata: {name: web, namespace: work}
+                spec:
+                  replicas: 2
+                  serviceName: web
+                  selector: {matchLabels: {app: web}}
+                  template:
+                    metadata: {labels: {app: web}}
+                    spec:
+                      containers: [{name: c, image: "nginx:1.27"}]
+                ---
                 apiVersion: batch/v1
                 kind: Job
                 metadata: {name: hello, namespace: work}
@@ -87,6 +99,10 @@ public sealed class KubectlWorkloadTests
             var (rc, rout, rerr) = await Run(kc, cache, "-n", "work", "rollout", "status", "ds/agent", "--timeout=50s");
             Assert.True(rc == 0, rout + rerr);
             Assert.Contains("daemon set \"agent\" successfully rolled out", rout);
+
+            var (sc, sout, serr) = await Run(kc, cache, "-n", "work", "rollout", "status", "sts/web", "--timeout=50s");
+            Assert.True(sc == 0, sout + serr);
+            Assert.Contains("partitioned roll out complete: 2 new pods have been updated", sout);
 
             var (wc, wout, werr) = await Run(kc, cache, "-n", "work", "wait", "--for=condition=complete", "job/hello", "--timeout=50s");
             Assert.True(wc == 0, wout + werr);

@@ -232,4 +232,35 @@ public sealed class WorkloadTests(WorkloadLab shared) : IClassFixture<WorkloadLa
         while (DateTime.UtcNow < until && (await Lab.GetAsync("/api/v1/namespaces/default/pods/two")).Code == HttpStatusCode.OK) await Task.Delay(50);
         Assert.Equal(HttpStatusCode.NotFound, (await Lab.GetAsync("/api/v1/namespaces/default/pods/two")).Code);
     }
+
+    [Fact]
+    public async Task StatefulSet_ordered_pods_rolling_update_and_scale_down()
+    {
+        var body = "{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\",\"metadata\":{\"name\":\"db\"},\"spec\":{\"replicas\":3,\"serviceName\":\"db-hl\",\"selector\":{\"matchLabels\":{\"app\":\"db\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"db\"}},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox:1.36\",\"command\":[\"sleep\",\"infinity\"]}]}}}}";
+        var (code, sts, _) = await Lab.PostAsync("/apis/apps/v1/namespaces/default/statefulsets", body);
+        Assert.Equal(HttpStatusCode.Created, code);
+        Assert.Equal("OrderedReady", (string)sts!["spec"]!["podManagementPolicy"]!);
+        Assert.Equal(0, (int)sts["spec"]!["updateStrategy"]!["rollingUpdate"]!["partition"]!);
+        Assert.Equal("Retain", (string)sts["spec"]!["persistentVolumeClaimRetentionPolicy"]!["whenDeleted"]!);
+        var ready = await WaitFor("/apis/apps/v1/namespaces/default/statefulsets/db", d => (int?)d["status"]?["readyReplicas"] == 3 &&
+            (string?)d["status"]?["currentRevision"] == (string?)d["status"]?["updateRevision"]);
+        Assert.Equal(3, (int)ready["status"]!["currentReplicas"]!);
+        var (_, p0, _) = await Lab.GetAsync("/api/v1/namespaces/default/pods/db-0");
+        var (_, p2, _) = await Lab.GetAsync("/api/v1/namespaces/default/pods/db-2");
+        Assert.Equal("db-0", (string)p0!["spec"]!["hostname"]!);
+        Assert.Equal("db-hl", (string)p0["spec"]!["subdomain"]!);
+        Assert.Equal("2", (string)p2!["metadata"]!["labels"]!["apps.kubernetes.io/pod-index"]!);
+        Assert.True(DateTime.Parse((string)p0["metadata"]!["creationTimestamp"]!) <= DateTime.Parse((string)p2["metadata"]!["creationTimestamp"]!));
+        var rev1 = (string)ready["status"]!["updateRevision"]!;
+
+        await Lab.PatchAsync("/apis/apps/v1/namespaces/default/statefulsets/db",
+            "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"restartedAt\":\"now\"}}}}}", "application/merge-patch+json");
+        var rolled = await WaitFor("/apis/apps/v1/namespaces/default/statefulsets/db", d => (string?)d["status"]?["updateRevision"] != rev1 &&
+            (string?)d["status"]?["currentRevision"] == (string?)d["status"]?["updateRevision"] && (int?)d["status"]?["updatedReplicas"] == 3 && (int?)d["status"]?["readyReplicas"] == 3, 30);
+        Assert.Equal(2, (int)rolled["status"]!["observedGeneration"]!);
+
+        await Lab.PatchAsync("/apis/apps/v1/namespaces/default/statefulsets/db", "{\"spec\":{\"replicas\":1}}", "application/merge-patch+json");
+        await WaitFor("/api/v1/namespaces/default/pods?labelSelector=app%3Ddb", l => l["items"]!.AsArray().Count == 1, 30);
+        Assert.Equal(HttpStatusCode.OK, (await Lab.GetAsync("/api/v1/namespaces/default/pods/db-0")).Code);
+    }
 }

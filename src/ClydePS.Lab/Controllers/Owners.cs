@@ -105,7 +105,7 @@ public static class Owners
     public static string TemplateHash(V1PodTemplateSpec template, int? collisionCount = null)
     {
         uint h = 2166136261;
-        foreach (var b in Encoding.UTF8.GetBytes(KubernetesJson.Serialize(template) + (collisionCount is int c ? c.ToString() : "")))
+        foreach (var b in Encoding.UTF8.GetBytes(KubernetesJson.Serialize(template) + (collisionCount is int c && c > 0 ? c.ToString() : "")))
         {
             h ^= b;
             h *= 16777619;
