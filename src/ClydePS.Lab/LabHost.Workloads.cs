@@ -28,6 +28,8 @@ public sealed partial class LabHost
         _simulations.Add(Task.Run(() => new DaemonSetController(this).RunAsync(ct)));
         _simulations.Add(Task.Run(() => new JobController(this).RunAsync(ct)));
         _simulations.Add(Task.Run(() => new StatefulSetController(this).RunAsync(ct)));
+        _simulations.Add(Task.Run(() => new ReplicaSetController(this).RunAsync(ct)));
+        _simulations.Add(Task.Run(() => new DeploymentController(this).RunAsync(ct)));
     }
 
     void MapWorkloadRoutes(WebApplication app)

@@ -263,4 +263,45 @@ public sealed class WorkloadTests(WorkloadLab shared) : IClassFixture<WorkloadLa
         await WaitFor("/api/v1/namespaces/default/pods?labelSelector=app%3Ddb", l => l["items"]!.AsArray().Count == 1, 30);
         Assert.Equal(HttpStatusCode.OK, (await Lab.GetAsync("/api/v1/namespaces/default/pods/db-0")).Code);
     }
+
+    [Fact]
+    public async Task Deployment_creates_replicaset_and_rolls_out()
+    {
+        var body = "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\"},\"spec\":{\"replicas\":3,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"nginx:1.27\"}]}}}}";
+        var (code, d, _) = await Lab.PostAsync("/apis/apps/v1/namespaces/default/deployments", body);
+        Assert.Equal(HttpStatusCode.Created, code);
+        Assert.Equal("25%", (string)d!["spec"]!["strategy"]!["rollingUpdate"]!["maxSurge"]!);
+        Assert.Equal(600, (int)d["spec"]!["progressDeadlineSeconds"]!);
+        await WaitFor("/apis/apps/v1/namespaces/default/deployments/web", x => (int?)x["status"]?["availableReplicas"] == 3 && (int?)x["status"]?["updatedReplicas"] == 3);
+        var (_, rsl, _) = await Lab.GetAsync("/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dweb");
+        var rs = rsl!["items"]!.AsArray().Single()!;
+        Assert.StartsWith("web-", (string)rs["metadata"]!["name"]!);
+        Assert.Equal("1", (string)rs["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"]!);
+
+        await Lab.PatchAsync("/apis/apps/v1/namespaces/default/deployments/web",
+            "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"nginx:1.28\"}]}}}}", "application/strategic-merge-patch+json");
+        var done = await WaitFor("/apis/apps/v1/namespaces/default/deployments/web", x => (int?)x["status"]?["observedGeneration"] == 2 &&
+            (int?)x["status"]?["updatedReplicas"] == 3 && (int?)x["status"]?["replicas"] == 3 && (int?)x["status"]?["availableReplicas"] == 3, 30);
+        Assert.Contains(done["status"]!["conditions"]!.AsArray(), c => (string)c!["reason"]! == "NewReplicaSetAvailable");
+        await WaitFor("/api/v1/namespaces/default/pods?labelSelector=app%3Dweb", l => l["items"]!.AsArray().Count == 3 &&
+            l["items"]!.AsArray().All(p => (string)p!["spec"]!["containers"]![0]!["image"]! == "nginx:1.28"), 30);
+
+        // background deletion cascades to the replica sets and their pods
+        await Lab.DeleteAsync("/apis/apps/v1/namespaces/default/deployments/web");
+        await WaitFor("/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dweb", l => l["items"]!.AsArray().Count == 0, 30);
+    }
+
+    [Fact]
+    public async Task Job_delete_orphans_pods_by_default()
+    {
+        await Lab.PostAsync("/apis/batch/v1/namespaces/default/jobs", Job("orphaner", "[\"sleep\",\"9999\"]"));
+        await WaitFor("/api/v1/namespaces/default/pods?labelSelector=job-name%3Dorphaner", l => l["items"]!.AsArray().Count == 1);
+        var (dc, _, _) = await Lab.DeleteAsync("/apis/batch/v1/namespaces/default/jobs/orphaner");
+        Assert.Equal(HttpStatusCode.OK, dc);
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < until && (await Lab.GetAsync("/apis/batch/v1/namespaces/default/jobs/orphaner")).Code == HttpStatusCode.OK) await Task.Delay(50);
+        var pods = await WaitFor("/api/v1/namespaces/default/pods?labelSelector=job-name%3Dorphaner", l => l["items"]!.AsArray().Count == 1 &&
+            l["items"]![0]!["metadata"]!["ownerReferences"] is null);
+        Assert.Null(pods["items"]![0]!["metadata"]!["deletionTimestamp"]);
+    }
 }
