@@ -25,7 +25,7 @@ namespace ClydePS.Lab;
 /// <see cref="StartAsync"/>, stop with <see cref="DisposeAsync"/>. Background simulations (controllers,
 /// kubelets) attach to <see cref="Store"/> and write through <see cref="Rest"/>.
 /// </summary>
-public sealed class LabHost : IAsyncDisposable
+public sealed partial class LabHost : IAsyncDisposable
 {
     WebApplication? _app;
     readonly CancellationTokenSource _stopping = new();
@@ -48,14 +48,20 @@ public sealed class LabHost : IAsyncDisposable
     public RequestStats Stats { get; } = new();
     public RestHandler Rest { get; }
     public ClusterSpec Cluster { get; private set; } = new();
+    /// <summary>The fault plan the Lab's parts read (API, nodes, pulls, pods).</summary>
+    public Faults.FaultState Faults { get; } = new();
+    /// <summary>Writes core/v1 Events for the scheduler, controllers and kubelets.</summary>
+    public Controllers.EventRecorder Events { get; private set; } = null!;
+    /// <summary>What containers do (extension point for pod roles and commands).</summary>
+    public Kubelet.KnownPrograms Programs { get; } = new();
+    /// <summary>The simulated kubelets (null when <see cref="LabOptions.Simulate"/> is false).</summary>
+    public Kubelet.KubeletManager? Kubelets { get; private set; }
     public int NodeCount { get; private set; }
-    /// <summary>The faults injected now; each simulation reads its slice per decision.</summary>
-    public FaultState Faults { get; } = new();
     /// <summary>The images the Lab knows (cluster file <c>images:</c> plus synthetic ones).</summary>
     public ImageCatalog Images { get; private set; } = new();
     /// <summary>The transfer-model puller (also feeds the registry mirror's blob streams).</summary>
     public TransferImagePuller? Transfer { get; private set; }
-    /// <summary>How simulated kubelets pull images; defaults to <see cref="Transfer"/>.</summary>
+    /// <summary>How simulated kubelets pull images: <see cref="LabOptions.ImagePuller"/> when set, else <see cref="Transfer"/>.</summary>
     public IImagePuller ImagePuller { get; set; } = null!;
     /// <summary>The registry mirror's base URL (the Lab's own URL; routes under <c>/v2/</c>).</summary>
     public string RegistryMirrorUrl => Url;
@@ -124,6 +130,7 @@ public sealed class LabHost : IAsyncDisposable
         var auth = new Authenticator(Token, Certificates, o.AllowAnonymous);
 
         SeedObjects(nodes);
+        Events = new Controllers.EventRecorder(this);
         if (Cluster.Network?.P2p == true) SpegelInstall.Create(this);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -175,6 +182,7 @@ public sealed class LabHost : IAsyncDisposable
         KubeconfigWriter.WritePrivateFile(KubeconfigPath, KubeconfigWriter.Render(Url, Token, o.TimeScale, Certificates, registryMirror: Url));
 
         if (o.ParentPid is int pid) _ = WatchParentAsync(pid);
+        StartSimulations();
     }
 
     void SeedObjects(List<V1Node> nodes)
@@ -211,6 +219,7 @@ public sealed class LabHost : IAsyncDisposable
             Rest.HandleAsync(ctx, (string)ctx.Request.RouteValues["group"]!, (string)ctx.Request.RouteValues["version"]!, ctx.Request.RouteValues["rest"] as string ?? ""));
         ControlEndpoints.Map(app, this);
         RegistryMirror.Map(app, this);
+        MapWorkloadRoutes(app);
         app.MapFallback(ctx => ResponseWriter.WriteBytesAsync(ctx, 404, "404 page not found\n"u8.ToArray(), "text/plain; charset=utf-8"));
     }
 

@@ -36,6 +36,10 @@ public sealed class LabOptions
     /// <summary>Events kept for watch replay; older resourceVersions get 410 Expired (default 10,000).</summary>
     public int WatchHistorySize { get; set; } = 10_000;
     /// <summary>Queued events per watcher before it is closed as too slow (default 10,000).</summary>
+    /// <summary>Run the scheduler, the workload controllers and the simulated kubelets (default true).</summary>
+    /// <summary>The image puller the kubelets use (the transfer model plugs in here); default <see cref="Kubelet.InstantImagePuller"/>.</summary>
+    public Kubelet.IImagePuller? ImagePuller { get; set; }
+    public bool Simulate { get; set; } = true;
     public int WatcherQueueCapacity { get; set; } = 10_000;
     /// <summary>
     /// Serve requests that carry no credential as an anonymous admin (--anonymous). kubectl (client-go)

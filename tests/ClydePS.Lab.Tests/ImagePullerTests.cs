@@ -30,8 +30,10 @@ public class ImagePullerTests
         await using var lab = await LabHost.StartAsync(Options());
         var puller = lab.ImagePuller;
         Assert.Same(lab.Transfer, puller);
+        await WaitForSpegelAsync(lab, 3);
         const string image = "example.com/model/server:v1";
         Assert.False(puller.IsPresent("node-000", image));
+        long registryBefore = lab.Transfer!.Network.Stats.BytesFromRegistry, peersBefore = lab.Transfer.Network.Stats.BytesFromPeers;
         var reports = new List<(long, long)>();
         var t0 = lab.Clock.UtcNow;
         var pulled = await puller.PullAsync("node-000", image, new Progress<(long Done, long Total)>(reports.Add), CancellationToken.None)
@@ -43,15 +45,46 @@ public class ImagePullerTests
         Assert.True(pulled.HasShell);
         Assert.True(puller.IsPresent("node-000", image));
         var stats = lab.Transfer!.Network.Stats;
-        Assert.Equal(pulled.SizeBytes, stats.BytesFromRegistry);
-        Assert.Equal(0, stats.BytesFromPeers);
+        Assert.Equal(pulled.SizeBytes, stats.BytesFromRegistry - registryBefore);
+        Assert.Equal(peersBefore, stats.BytesFromPeers);
 
         await puller.PullAsync("node-001", image, null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(pulled.SizeBytes, stats.BytesFromPeers); // every layer came from node-000's mirror
-        Assert.Equal(pulled.SizeBytes, stats.BytesFromRegistry);
+        Assert.Equal(pulled.SizeBytes, stats.BytesFromPeers - peersBefore); // every layer came from node-000's mirror
+        Assert.Equal(pulled.SizeBytes, stats.BytesFromRegistry - registryBefore);
 
         // the pause image listed in node.status.images is already there
         Assert.True(puller.IsPresent("node-002", "registry.k8s.io/pause:3.10"));
+    }
+
+    /// <summary>Mirrors share layers only once the Lab's spegel DaemonSet has a Ready pod on their node.</summary>
+    static async Task WaitForSpegelAsync(LabHost lab, int nodes)
+    {
+        var def = lab.Registry.Find("apps", "v1", "daemonsets")!;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((lab.Store.Get(def, SpegelInstall.Namespace, SpegelInstall.Name)?.Object as k8s.Models.V1DaemonSet)?.Status?.NumberReady != nodes)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the spegel DaemonSet did not become ready");
+            await Task.Delay(50);
+        }
+
+        var deadline2 = DateTime.UtcNow.AddSeconds(5);
+        while (!Enumerable.Range(0, nodes).All(i => lab.Transfer!.IsMirrorReady($"node-{i:000}")))
+        {
+            Assert.True(DateTime.UtcNow < deadline2, "the mirror index did not see the ready spegel pods");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task MirrorsAreNotReadyBeforeTheirSpegelPod()
+    {
+        var options = Options();
+        options.Simulate = false; // no kubelets: the spegel pods never run
+        await using var lab = await LabHost.StartAsync(options);
+        Assert.NotNull(lab.Store.Get(lab.Registry.Find("apps", "v1", "daemonsets")!, SpegelInstall.Namespace, SpegelInstall.Name));
+        await lab.ImagePuller.PullAsync("node-000", "busybox:1.36", null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        await lab.ImagePuller.PullAsync("node-001", "busybox:1.36", null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, lab.Transfer!.Network.Stats.BytesFromPeers);
     }
 
     [Fact]

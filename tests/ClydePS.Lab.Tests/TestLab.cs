@@ -30,9 +30,11 @@ public sealed class TestLab : IAsyncDisposable
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", host.Token);
     }
 
-    public static async Task<TestLab> StartAsync(LabOptions? options = null)
+    /// <summary>Starts a Lab; API-only unless <paramref name="simulate"/> (scheduler, controllers, kubelets).</summary>
+    public static async Task<TestLab> StartAsync(LabOptions? options = null, bool simulate = false)
     {
         options ??= new LabOptions();
+        options.Simulate = simulate;
         return new TestLab(await LabHost.StartAsync(options));
     }
 

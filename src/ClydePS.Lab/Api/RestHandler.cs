@@ -348,12 +348,13 @@ public sealed class RestHandler
 
     // ---- deletes ----
 
-    sealed record DeleteOptions(string? Uid, string? ResourceVersion, string? PropagationPolicy);
+    sealed record DeleteOptions(string? Uid, string? ResourceVersion, string? PropagationPolicy, long? GracePeriodSeconds = null);
 
     static async Task<DeleteOptions> ReadDeleteOptionsAsync(HttpContext ctx)
     {
         var q = ctx.Request.Query;
         string? uid = null, rv = null, propagation = q["propagationPolicy"];
+        long? grace = long.TryParse(q["gracePeriodSeconds"], out var gq) ? gq : null;
         if (ctx.Request.ContentLength is > 0 || ctx.Request.Headers.TransferEncoding.Count > 0)
         {
             using var ms = new MemoryStream();
@@ -366,9 +367,14 @@ public sealed class RestHandler
                 uid = n?["preconditions"]?["uid"]?.GetValue<string>();
                 rv = n?["preconditions"]?["resourceVersion"]?.GetValue<string>();
                 propagation = n?["propagationPolicy"]?.GetValue<string>() ?? propagation;
+                if (n?["gracePeriodSeconds"] is { } g) grace = g.GetValue<long>();
+                if (propagation is null && n?["orphanDependents"] is { } od) propagation = od.GetValue<bool>() ? "Orphan" : "Background";
             }
         }
-        return new DeleteOptions(uid, rv, propagation);
+        if (propagation is not (null or "Orphan" or "Background" or "Foreground"))
+            throw ApiException.Invalid("DeleteOptions", "", "", [new StatusCause("FieldValueNotSupported",
+                $"Unsupported value: \"{propagation}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"", "propagationPolicy")]);
+        return new DeleteOptions(uid, rv, propagation, grace);
     }
 
     static void CheckPreconditions(StoredObject cur, DeleteOptions opts)
@@ -402,6 +408,9 @@ public sealed class RestHandler
         if (ReferenceEquals(def, ctxNamespaces))
             return (200, DeleteNamespace(name, opts).Json);
         var current = _store.Get(def, ns, name) ?? throw ApiException.NotFound(def.Plural, def.Group, name);
+        if (WorkloadDeletion.Prepare(_store, _clock, def, current, opts.PropagationPolicy, opts.GracePeriodSeconds, () => CheckPreconditions(_store.Get(def, ns, name)!, opts)) is { } pending)
+            return (200, def.ReturnDeletedObject ? pending.Json : ResponseWriter.SuccessStatus(pending));
+        current = _store.Get(def, ns, name) ?? throw ApiException.NotFound(def.Plural, def.Group, name);
         if (current.Object.Metadata.Finalizers is { Count: > 0 })
         {
             // finalizers present: mark for deletion and keep the object until they are removed
@@ -418,6 +427,10 @@ public sealed class RestHandler
         var deleted = _store.Delete(def, ns, name, cur => CheckPreconditions(cur, opts));
         return (200, def.ReturnDeletedObject ? deleted.Json : ResponseWriter.SuccessStatus(deleted));
     }
+
+    /// <summary>DELETE as a client (controllers) would send it: graceful for pods, with a propagation policy.</summary>
+    public void DeleteObjectGraceful(ResourceDefinition def, string ns, string name, long? gracePeriodSeconds, string? propagationPolicy = null) =>
+        DeleteObject(def, ns, name, new DeleteOptions(null, null, propagationPolicy, gracePeriodSeconds));
 
     StoredObject DeleteNamespace(string name, DeleteOptions opts)
     {

@@ -100,7 +100,7 @@ public sealed class TransferImagePuller : IImagePuller, IAsyncDisposable
     {
         if (net.FindNode(nodeName) is { } existing) return existing;
         var v1 = FindNode(nodeName);
-        var isPublic = v1?.Status?.Addresses?.Any(a => a.Type == "ExternalIP") == true;
+        var isPublic = v1?.Status?.Addresses?.Any(a => a.Type == "ExternalIP" && ClydePS.Engine.Network.AddressClassifier.IsPublic(a.Address)) == true;
         NatGateway? nat = null;
         if (!isPublic)
         {

@@ -132,7 +132,8 @@ public sealed class ObjectStore
             var rv = ++_rv;
             next.Metadata.ResourceVersion = rv.ToString();
             var stored = new StoredObject(def, next, rv);
-            if (removeWhenFinalized && next.Metadata.DeletionTimestamp is not null && (next.Metadata.Finalizers is null || next.Metadata.Finalizers.Count == 0))
+            if (removeWhenFinalized && next.Metadata.DeletionTimestamp is not null && (next.Metadata.Finalizers is null || next.Metadata.Finalizers.Count == 0) &&
+                (next.Metadata.DeletionGracePeriodSeconds ?? 0) == 0)
             {
                 t.Remove(key);
                 Publish(new StoreEvent(StoreEventType.Deleted, def, stored, current, rv));

@@ -39,6 +39,8 @@ public sealed class ResourceDefinition
     public bool AllowCreateOnUpdate { get; init; }
     /// <summary>True when DELETE answers with the deleted object (pods); else with a Success Status.</summary>
     public bool ReturnDeletedObject { get; init; }
+    /// <summary>The propagation policy a DELETE without one uses (batch/v1 Jobs: Orphan); null = Background.</summary>
+    public string? DefaultPropagationPolicy { get; init; }
 
     public ITableConverter? Table { get; init; }
     /// <summary>Field labels the field selector supports beyond metadata.name and metadata.namespace.</summary>

@@ -1,0 +1,210 @@
+using ClydePS.Lab.Controllers;
+using ClydePS.Lab.Resources;
+using ClydePS.Lab.Store;
+using k8s.Models;
+
+namespace ClydePS.Lab.Scheduler;
+
+/// <summary>
+/// The default-scheduler: one loop over store events binding pending pods (no nodeName) to a node that passes the
+/// real filters in their real order (NodeUnschedulable, TaintToleration, NodeAffinity incl. matchFields, pod count),
+/// choosing the least-loaded fitting node then by name. Writes Scheduled / FailedScheduling events.
+/// </summary>
+public sealed class LabScheduler
+{
+    readonly LabHost _lab;
+    readonly ResourceDefinition _pods, _nodes;
+    readonly Dictionary<string, V1Node> _nodeCache = new(StringComparer.Ordinal);
+    readonly Dictionary<string, int> _load = new(StringComparer.Ordinal);
+    readonly SortedSet<(int Load, string Name)> _byLoad = new();
+    readonly Dictionary<string, string> _podNode = new(StringComparer.Ordinal); // pod key -> node (counted)
+    readonly SortedDictionary<string, V1Pod> _pending = new(StringComparer.Ordinal);
+    readonly Dictionary<string, string> _lastFailure = new(StringComparer.Ordinal);
+    bool _nodesChanged;
+
+    public LabScheduler(LabHost lab)
+    {
+        _lab = lab;
+        _pods = lab.Registry.Pods();
+        _nodes = lab.Registry.Nodes();
+    }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        using var watcher = _lab.Store.Subscribe(null, null, 4_000_000);
+        foreach (var n in _lab.Store.List(_nodes, null).Items) NodeChanged((V1Node)n.Object);
+        foreach (var p in _lab.Store.List(_pods, null).Items) PodChanged(p.Key, (V1Pod)p.Object, false);
+        var reader = watcher.Reader;
+        var retry = DateTime.UtcNow;
+        while (!ct.IsCancellationRequested)
+        {
+            ScheduleAll(ct);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            wait.CancelAfter(TimeSpan.FromMilliseconds(_pending.Count > 0 ? 500 : 5000));
+            try { if (!await reader.WaitToReadAsync(wait.Token)) return; }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { _nodesChanged = true; continue; }
+            while (reader.TryRead(out var e))
+            {
+                if (ReferenceEquals(e.Def, _nodes))
+                {
+                    if (e.Type == StoreEventType.Deleted) NodeRemoved(e.Object!.Name);
+                    else NodeChanged((V1Node)e.Object!.Object);
+                    _nodesChanged = true;
+                }
+                else if (ReferenceEquals(e.Def, _pods) && e.Object is not null)
+                    PodChanged(e.Object.Key, (V1Pod)e.Object.Object, e.Type == StoreEventType.Deleted);
+            }
+        }
+    }
+
+    void NodeChanged(V1Node n)
+    {
+        var name = n.Metadata.Name;
+        _nodeCache[name] = n;
+        if (!_load.ContainsKey(name))
+        {
+            _load[name] = 0;
+            _byLoad.Add((0, name));
+        }
+    }
+
+    void NodeRemoved(string name)
+    {
+        _nodeCache.Remove(name);
+        if (_load.Remove(name, out var l)) _byLoad.Remove((l, name));
+    }
+
+    void AddLoad(string node, int delta)
+    {
+        if (!_load.TryGetValue(node, out var l)) return;
+        _byLoad.Remove((l, node));
+        _load[node] = l + delta;
+        _byLoad.Add((l + delta, node));
+    }
+
+    void PodChanged(string key, V1Pod pod, bool deleted)
+    {
+        var terminal = pod.Status?.Phase is "Succeeded" or "Failed";
+        var node = pod.Spec?.NodeName;
+        if (deleted || terminal || string.IsNullOrEmpty(node))
+        {
+            if (_podNode.Remove(key, out var was)) AddLoad(was, -1);
+        }
+        else if (!_podNode.ContainsKey(key))
+        {
+            _podNode[key] = node;
+            AddLoad(node, 1);
+        }
+        if (!deleted && string.IsNullOrEmpty(node) && pod.Metadata.DeletionTimestamp is null &&
+            (pod.Spec?.SchedulerName ?? "default-scheduler") == "default-scheduler" && (pod.Spec?.SchedulingGates?.Count ?? 0) == 0)
+            _pending[key] = pod;
+        else
+        {
+            _pending.Remove(key);
+            _lastFailure.Remove(key);
+        }
+    }
+
+    void ScheduleAll(CancellationToken ct)
+    {
+        if (_pending.Count == 0) return;
+        var batch = _pending.ToList();
+        var anyFailedBefore = false;
+        foreach (var (key, pod) in batch)
+        {
+            if (ct.IsCancellationRequested) return;
+            if (_lastFailure.ContainsKey(key) && !_nodesChanged) { anyFailedBefore = true; continue; }
+            var (node, failure) = Pick(pod);
+            if (node is not null)
+            {
+                try
+                {
+                    var bound = Binding.Bind(_lab, pod.Metadata.NamespaceProperty, pod.Metadata.Name, node, pod.Metadata.Uid);
+                    _pending.Remove(key);
+                    _lastFailure.Remove(key);
+                    PodChanged(key, (V1Pod)bound.Object, false);
+                    _lab.Events.Record(bound.Object, "Normal", "Scheduled",
+                        $"Successfully assigned {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name} to {node}", "default-scheduler");
+                }
+                catch (ApiException) { _pending.Remove(key); }
+            }
+            else
+            {
+                if (_lastFailure.TryGetValue(key, out var prev) && prev == failure) continue;
+                _lastFailure[key] = failure!;
+                MarkUnschedulable(pod, failure!);
+            }
+        }
+        _ = anyFailedBefore;
+        _nodesChanged = false;
+    }
+
+    void MarkUnschedulable(V1Pod pod, string message)
+    {
+        try
+        {
+            var (stored, _) = _lab.Store.Update(_pods, pod.Metadata.NamespaceProperty, pod.Metadata.Name, cur =>
+            {
+                var p = (V1Pod)_pods.Clone(cur.Object);
+                p.Status ??= new V1PodStatus();
+                p.Status.Conditions ??= new List<V1PodCondition>();
+                var c = p.Status.Conditions.FirstOrDefault(x => x.Type == "PodScheduled");
+                if (c is null) p.Status.Conditions.Add(c = new V1PodCondition { Type = "PodScheduled" });
+                if (c.Status != "False") c.LastTransitionTime = _lab.Clock.UtcNowSeconds;
+                c.Status = "False";
+                c.Reason = "Unschedulable";
+                c.Message = message;
+                return p;
+            });
+            _lab.Events.Record(stored.Object, "Warning", "FailedScheduling", message, "default-scheduler");
+        }
+        catch (ApiException) { }
+    }
+
+    /// <summary>The chosen node, or null and the FitError message.</summary>
+    (string? Node, string? Failure) Pick(V1Pod pod)
+    {
+        var spec = pod.Spec;
+        // DaemonSet pods name their node with matchFields metadata.name In [node]: check that one node only
+        var direct = DirectNode(spec);
+        IEnumerable<string> candidates = direct is not null ? [direct] : _byLoad.Select(x => x.Name);
+        foreach (var name in candidates)
+        {
+            if (!_nodeCache.TryGetValue(name, out var node)) continue;
+            if (Reject(spec, node) is null) return (name, null);
+        }
+        var reasons = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var node in _nodeCache.Values)
+        {
+            var r = Reject(spec, node) ?? "node(s) didn't match Pod's node affinity/selector";
+            reasons[r] = reasons.GetValueOrDefault(r) + 1;
+        }
+        var total = _nodeCache.Count;
+        var parts = reasons.Select(kv => $"{kv.Value} {kv.Key}").OrderBy(s => s, StringComparer.Ordinal);
+        var msg = total == 0
+            ? "no nodes available to schedule pods"
+            : $"0/{total} nodes are available: {string.Join(", ", parts)}. preemption: 0/{total} nodes are available: {total} Preemption is not helpful for scheduling.";
+        return (null, msg);
+    }
+
+    static string? DirectNode(V1PodSpec spec)
+    {
+        var terms = spec.Affinity?.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution?.NodeSelectorTerms;
+        if (terms is not { Count: 1 }) return null;
+        var f = terms[0].MatchFields;
+        if (f is not { Count: 1 } || f[0].Key != "metadata.name" || f[0].OperatorProperty != "In" || f[0].Values is not { Count: 1 }) return null;
+        return f[0].Values[0];
+    }
+
+    string? Reject(V1PodSpec spec, V1Node node)
+    {
+        if (node.Spec?.Unschedulable == true &&
+            !Owners.Tolerates(spec.Tolerations, new V1Taint { Key = "node.kubernetes.io/unschedulable", Effect = "NoSchedule" }))
+            return "node(s) were unschedulable";
+        if (Owners.UntoleratedTaint(spec, node) is { } t) return $"node(s) had untolerated taint {{{t.Key}: {t.Value}}}";
+        if (!Owners.NodeMatchesSelectorAndAffinity(spec, node)) return "node(s) didn't match Pod's node affinity/selector";
+        var maxPods = node.Status?.Allocatable is { } a && a.TryGetValue("pods", out var q) ? (int)q.ToInt64() : 110;
+        if (_load.GetValueOrDefault(node.Metadata.Name) >= maxPods) return "Too many pods";
+        return null;
+    }
+}
