@@ -46,6 +46,10 @@ public sealed class LabHost : IAsyncDisposable
     public ClusterSpec Cluster { get; private set; } = new();
     public int NodeCount { get; private set; }
     public int ReadyNodeCount { get; private set; }
+    /// <summary>The fault plan in force (API faults, node faults, pull faults, ...).</summary>
+    public Faults.FaultState Faults { get; } = new();
+    /// <summary>The platform controllers (service accounts, endpoints, load balancers, node lifecycle, ...).</summary>
+    public Controllers.PlatformControllers? Platform { get; private set; }
     /// <summary>Completes when the Lab stops by itself (its parent process died).</summary>
     public Task Stopped => _stopped.Task;
 
@@ -107,6 +111,7 @@ public sealed class LabHost : IAsyncDisposable
         var auth = new Authenticator(Token, Certificates, o.AllowAnonymous);
 
         SeedObjects(nodes);
+        Platform = Controllers.PlatformSetup.Start(this);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -268,6 +273,7 @@ public sealed class LabHost : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _stopping.Cancel();
+        if (Platform is not null) await Platform.DisposeAsync();
         Store.CloseAllWatchers();
         if (_app is not null)
         {

@@ -11,6 +11,7 @@ public static class CoreResources
         r.Register(NamespaceResource.Definition());
         r.Register(NodeResource.Definition());
         r.Register(PodResource.Definition());
+        Core.PlatformResources.Register(r);
         return r;
     }
 
