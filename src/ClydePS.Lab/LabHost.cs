@@ -151,6 +151,7 @@ public sealed class LabHost : IAsyncDisposable
             }
             await next(ctx);
         });
+        ClydePS.Lab.Faults.ApiFaultInjector.Use(app, this);
         MapRoutes(app);
         await app.StartAsync(ct);
 

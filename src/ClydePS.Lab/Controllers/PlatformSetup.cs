@@ -12,6 +12,8 @@ public static class PlatformSetup
 {
     public static PlatformControllers Start(LabHost lab)
     {
+        if (lab.Options.FaultPlan is { } plan) lab.Faults.Set(plan);
+        else if (lab.Options.FaultsFile is { } file) lab.Faults.Set(Faults.FaultEndpoints.Load(file));
         var p = new PlatformControllers(lab);
         var seed = lab.Options.Seed ?? lab.Cluster.Seed ?? 1;
         p.Add(new ServiceAccountController(lab, CaPem(lab)));
