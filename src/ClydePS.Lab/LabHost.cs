@@ -144,11 +144,12 @@ public sealed class LabHost : IAsyncDisposable
 
         app.Use(async (ctx, next) =>
         {
-            if (auth.Authenticate(ctx) is null)
+            if (auth.Authenticate(ctx) is not { } user)
             {
                 await ResponseWriter.WriteErrorAsync(ctx, ApiException.Unauthorized());
                 return;
             }
+            ctx.Items["lab.user"] = user;
             await next(ctx);
         });
         ClydePS.Lab.Faults.ApiFaultInjector.Use(app, this);

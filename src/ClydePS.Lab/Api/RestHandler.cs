@@ -19,6 +19,9 @@ public sealed class RestHandler
     readonly WatchHandler _watch;
     readonly Random _random;
 
+    /// <summary>Mutating admission plugins run on every create (REST and in-process), in order; see <see cref="Admission.IAdmissionPlugin"/>.</summary>
+    public List<Admission.IAdmissionPlugin> AdmissionPlugins { get; } = [];
+
     public RestHandler(ObjectStore store, LabClock clock, RequestStats stats, WatchHandler watch, Random random)
     {
         _store = store;
@@ -210,13 +213,16 @@ public sealed class RestHandler
         var node = await ReadBodyAsync(ctx, ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]);
         var warnings = new List<string>();
         var obj = BodyDecoder.ToObject(t.Def, node, validation, warnings);
-        var stored = CreateObject(t.Def, t.Namespace, obj, DryRun(ctx.Request));
+        var admission = new Admission.AdmissionRequestInfo { User = ctx.Items["lab.user"] as Auth.LabUser ?? Admission.AdmissionRequestInfo.ControllerUser };
+        var stored = CreateObject(t.Def, t.Namespace, obj, DryRun(ctx.Request), admission);
+        warnings.AddRange(admission.Warnings);
         AddWarnings(ctx, warnings);
         await WriteObjectAsync(ctx, 201, stored);
     }
 
     /// <summary>The create path shared by the REST layer and in-process writers (cluster seeding, controllers).</summary>
-    public StoredObject CreateObject(ResourceDefinition def, string? urlNamespace, IKubernetesObject<V1ObjectMeta> obj, bool dryRun = false)
+    public StoredObject CreateObject(ResourceDefinition def, string? urlNamespace, IKubernetesObject<V1ObjectMeta> obj, bool dryRun = false,
+        Admission.AdmissionRequestInfo? admission = null)
     {
         var m = obj.Metadata;
         if (def.Namespaced)
@@ -241,6 +247,16 @@ public sealed class RestHandler
             cm.Generation = def.TracksGeneration ? 1 : null;
             def.Defaulter?.Invoke(candidate);
             lock (_random) def.PrepareForCreate?.Invoke(candidate, new AdmissionContext { Store = _store, Random = _random });
+            if (AdmissionPlugins.Count > 0)
+            {
+                var attrs = new Admission.AdmissionAttributes
+                {
+                    Def = def, Operation = "CREATE", Object = candidate, DryRun = dryRun, Request = admission ?? new Admission.AdmissionRequestInfo(),
+                };
+                foreach (var plugin in AdmissionPlugins) plugin.Admit(attrs);
+                if (attrs.Mutated) def.Defaulter?.Invoke(attrs.Object);
+                candidate = attrs.Object;
+            }
             ThrowIfInvalid(def, candidate, null);
             try
             {

@@ -14,6 +14,7 @@ public static class PlatformSetup
     {
         if (lab.Options.FaultPlan is { } plan) lab.Faults.Set(plan);
         else if (lab.Options.FaultsFile is { } file) lab.Faults.Set(Faults.FaultEndpoints.Load(file));
+        lab.Rest.AdmissionPlugins.Add(new Admission.MutatingWebhookPlugin(lab));
         var p = new PlatformControllers(lab);
         var seed = lab.Options.Seed ?? lab.Cluster.Seed ?? 1;
         p.Add(new ServiceAccountController(lab, CaPem(lab)));

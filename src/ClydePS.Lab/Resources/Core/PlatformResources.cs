@@ -14,6 +14,7 @@ public static class PlatformResources
         r.Register(EndpointsResource.Definition());
         if (r.Find("", "v1", "events") is null) r.Register(EventResource.Definition());
         r.Register(LeaseResource.Definition());
+        r.Register(Admission.MutatingWebhookConfigurationResource.Definition());
     }
 
     public static ResourceDefinition ConfigMaps(this ResourceRegistry r) => r.Get("", "v1", "configmaps");
