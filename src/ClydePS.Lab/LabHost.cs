@@ -48,6 +48,8 @@ public sealed class LabHost : IAsyncDisposable
     public int ReadyNodeCount { get; private set; }
     /// <summary>The fault plan in force (API faults, node faults, pull faults, ...).</summary>
     public Faults.FaultState Faults { get; } = new();
+    /// <summary>Bearer tokens of test users and service accounts (TokenRequest).</summary>
+    public Rbac.TokenUsers Tokens { get; }
     /// <summary>The platform controllers (service accounts, endpoints, load balancers, node lifecycle, ...).</summary>
     public Controllers.PlatformControllers? Platform { get; private set; }
     /// <summary>Completes when the Lab stops by itself (its parent process died).</summary>
@@ -57,6 +59,7 @@ public sealed class LabHost : IAsyncDisposable
     {
         Options = options;
         Clock = new LabClock(options.TimeScale);
+        Tokens = new Rbac.TokenUsers(Clock);
         Registry = CoreResources.CreateRegistry();
         Store = new ObjectStore(Registry, options.WatchHistorySize, options.WatcherQueueCapacity)
         {
@@ -108,7 +111,7 @@ public sealed class LabHost : IAsyncDisposable
             KubeconfigWriter.WritePrivateFile(Path.Combine(StateDir, "admin.crt"), LabCertificates.CertificatePem(Certificates.AdminClient));
             KubeconfigWriter.WritePrivateFile(Path.Combine(StateDir, "admin.key"), LabCertificates.PrivateKeyPem(Certificates.AdminClient));
         }
-        var auth = new Authenticator(Token, Certificates, o.AllowAnonymous);
+        var auth = new Authenticator(Token, Certificates, o.AllowAnonymous, Tokens.Find);
 
         SeedObjects(nodes);
         Platform = Controllers.PlatformSetup.Start(this);
@@ -153,6 +156,7 @@ public sealed class LabHost : IAsyncDisposable
             await next(ctx);
         });
         ClydePS.Lab.Faults.ApiFaultInjector.Use(app, this);
+        Rbac.AuthorizationMiddleware.Use(app, this);
         MapRoutes(app);
         await app.StartAsync(ct);
 

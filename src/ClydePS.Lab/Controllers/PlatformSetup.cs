@@ -22,6 +22,7 @@ public static class PlatformSetup
         p.Add(new LoadBalancerController(lab, seed));
         foreach (var extra in Extra) extra(lab, p);
         SeedKubernetesService(lab);
+        SeedRbac(lab);
         p.Start();
         return p;
     }
@@ -38,6 +39,15 @@ public static class PlatformSetup
         req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         using var ca = req.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(10));
         return LabCertificates.CertificatePem(ca);
+    }
+
+    static void SeedRbac(LabHost lab)
+    {
+        var (roles, bindings) = Rbac.RbacResources.Bootstrap();
+        var roleDef = lab.Registry.Get(Rbac.RbacResources.Group, "v1", "clusterroles");
+        var bindingDef = lab.Registry.Get(Rbac.RbacResources.Group, "v1", "clusterrolebindings");
+        foreach (var r in roles) if (lab.Store.Get(roleDef, "", r.Metadata.Name) is null) lab.Rest.CreateObject(roleDef, null, r);
+        foreach (var b in bindings) if (lab.Store.Get(bindingDef, "", b.Metadata.Name) is null) lab.Rest.CreateObject(bindingDef, null, b);
     }
 
     static void SeedKubernetesService(LabHost lab)

@@ -15,6 +15,7 @@ public static class PlatformResources
         if (r.Find("", "v1", "events") is null) r.Register(EventResource.Definition());
         r.Register(LeaseResource.Definition());
         r.Register(Admission.MutatingWebhookConfigurationResource.Definition());
+        foreach (var d in Rbac.RbacResources.Definitions()) r.Register(d);
     }
 
     public static ResourceDefinition ConfigMaps(this ResourceRegistry r) => r.Get("", "v1", "configmaps");
