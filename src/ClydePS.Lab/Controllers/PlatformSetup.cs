@@ -20,10 +20,14 @@ public static class PlatformSetup
         p.Add(new ServiceAccountController(lab, CaPem(lab)));
         p.Add(new EndpointsController(lab));
         p.Add(new LoadBalancerController(lab, seed));
+        var lifecycle = new NodeLifecycle.NodeLifecycleService(lab);
+        p.Add(lifecycle);
+        p.AddService(lifecycle);
         foreach (var extra in Extra) extra(lab, p);
         SeedKubernetesService(lab);
         SeedRbac(lab);
         p.Start();
+        lifecycle.Start();
         return p;
     }
 
