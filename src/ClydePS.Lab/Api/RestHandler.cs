@@ -449,15 +449,7 @@ public sealed class RestHandler
             copy.Status.Phase = "Terminating";
             return copy;
         }, removeWhenFinalized: false);
-        // the namespace controller's work, done at once: delete the content, then the namespace
-        foreach (var rd in _store.Registry.All.Where(d => d.Namespaced))
-            foreach (var o in _store.List(rd, name).Items)
-            {
-                try { _store.Delete(rd, name, o.Name); }
-                catch (ApiException) { }
-            }
-        try { _store.Delete(def, "", name); }
-        catch (ApiException) { }
+        // the namespace controller (Controllers/NamespaceController) deletes the content, then the namespace
         return terminating;
     }
 

@@ -20,6 +20,7 @@ public static class PlatformSetup
         p.Add(new ServiceAccountController(lab, CaPem(lab)));
         p.Add(new EndpointsController(lab));
         p.Add(new LoadBalancerController(lab, seed));
+        p.Add(new NamespaceController(lab));
         var lifecycle = new NodeLifecycle.NodeLifecycleService(lab);
         p.Add(lifecycle);
         p.AddService(lifecycle);

@@ -73,8 +73,14 @@ public sealed class ObjectStore
         var nsObj = Table(NamespacesDefinition).GetValueOrDefault(ns);
         if (nsObj is null) throw ApiException.NotFound("namespaces", "", ns);
         if (creating && nsObj.Object.Metadata.DeletionTimestamp is not null)
-            throw ApiException.Forbidden(def.Plural, def.Group, name,
-                $"unable to create new content in namespace {ns} because it is being terminated");
+        {
+            var forbidden = ApiException.Forbidden(def.Plural, def.Group, name, $"unable to create new content in namespace {ns} because it is being terminated");
+            throw new ApiException(403, "Forbidden", forbidden.Message)
+            {
+                DetailName = name, DetailGroup = def.Group, DetailKind = def.Plural,
+                Causes = [new StatusCause("NamespaceTerminating", $"namespace {ns} is being terminated", "metadata.namespace")],
+            };
+        }
     }
 
     /// <summary>Stores a new object (its metadata already prepared); sets resourceVersion.</summary>
