@@ -21,6 +21,7 @@ public static class PlatformSetup
         p.Add(new EndpointsController(lab));
         p.Add(new LoadBalancerController(lab, seed));
         p.Add(new NamespaceController(lab));
+        p.Add(new Crd.CrdController(lab));
         var lifecycle = new NodeLifecycle.NodeLifecycleService(lab);
         p.Add(lifecycle);
         p.AddService(lifecycle);

@@ -13,7 +13,16 @@ namespace ClydePS.Lab.Store;
 public sealed class ObjectStore
 {
     readonly object _gate = new();
-    readonly Dictionary<ResourceDefinition, SortedDictionary<string, StoredObject>> _data = new();
+    readonly Dictionary<ResourceDefinition, SortedDictionary<string, StoredObject>> _data = new(GvrComparer.Instance);
+
+    /// <summary>Tables are keyed by group/version/resource, so a re-registered definition (an updated CRD) keeps its objects.</summary>
+    sealed class GvrComparer : IEqualityComparer<ResourceDefinition>
+    {
+        public static readonly GvrComparer Instance = new();
+        public bool Equals(ResourceDefinition? a, ResourceDefinition? b) =>
+            ReferenceEquals(a, b) || a is not null && b is not null && a.Group == b.Group && a.Version == b.Version && a.Plural == b.Plural;
+        public int GetHashCode(ResourceDefinition d) => HashCode.Combine(d.Group, d.Version, d.Plural);
+    }
     readonly List<Watcher> _watchers = [];
     readonly StoreEvent?[] _history;
     int _historyStart, _historyCount;

@@ -16,6 +16,7 @@ public static class PlatformResources
         r.Register(LeaseResource.Definition());
         r.Register(Admission.MutatingWebhookConfigurationResource.Definition());
         foreach (var d in Rbac.RbacResources.Definitions()) r.Register(d);
+        r.Register(Crd.CustomResourceDefinitionResource.Definition());
     }
 
     public static ResourceDefinition ConfigMaps(this ResourceRegistry r) => r.Get("", "v1", "configmaps");
