@@ -116,6 +116,14 @@ public sealed class AuthorizationMiddleware
             if (optional) return new JsonObject();
             throw ApiException.BadRequest("the body of the request was empty");
         }
+        if (ProtobufReview.IsEnvelope(ms.GetBuffer().AsSpan(0, (int)ms.Length)) && ctx.Request.Path.Value?.EndsWith("/selfsubjectaccessreviews") == true)
+        {
+            try { return ProtobufReview.DecodeSelfSubjectAccessReview(ms.ToArray()); }
+            catch (Exception e) when (e is FormatException or IndexOutOfRangeException or ArgumentException)
+            {
+                throw ApiException.BadRequest($"the object provided is unrecognized: {e.Message}");
+            }
+        }
         try { return JsonNode.Parse(ms.ToArray()) as JsonObject ?? throw ApiException.BadRequest("the object provided is unrecognized (must be a JSON object)"); }
         catch (JsonException e) { throw ApiException.BadRequest($"the object provided is unrecognized: {e.Message}"); }
     }
