@@ -104,6 +104,17 @@ public sealed class KubectlPlatformTests
         var (y1, yes, yerr) = await Run(kc, "auth", "can-i", "list", "pods", "-n", "clyde", "--as", "system:serviceaccount:clyde:agent");
         Assert.True(y1 == 0, yerr);
         Assert.Equal("yes", yes.Trim());
+        // kubectl create token (TokenRequest, sent as protobuf) gives a token that works as the account
+        await lab.PostAsync("/api/v1/namespaces/clyde/serviceaccounts", """{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"agent"}}""");
+        var (tk, token, tkerr) = await Run(kc, "create", "token", "agent", "-n", "clyde", "--duration=20m");
+        Assert.True(tk == 0, tkerr);
+        using (var req = new HttpRequestMessage(HttpMethod.Post, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"))
+        {
+            req.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.Trim());
+            req.Content = new StringContent("""{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"namespace":"clyde","verb":"watch","resource":"pods"}}}""", System.Text.Encoding.UTF8, "application/json");
+            var resp = await lab.Http.SendAsync(req);
+            Assert.Contains("\"allowed\":true", await resp.Content.ReadAsStringAsync());
+        }
 
         // CRDs and custom resources
         var crdFile = Path.Combine(lab.Host.StateDir, "crd.json");

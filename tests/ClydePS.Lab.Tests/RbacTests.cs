@@ -61,7 +61,7 @@ public sealed class RbacTests(RbacLab shared) : IClassFixture<RbacLab>
         Assert.Equal(HttpStatusCode.Forbidden, c3);
         Assert.Equal("forbidden: User \"system:serviceaccount:clyde:agent\" cannot get path \"/clydelab/v1/info\"", (string)s3!["message"]!);
 
-        var role = """{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"pod-reader"},"rules":[{"apiGroups":[""],"resources":["pods","pods/log"],"verbs":["get","list","watch"]},{"apiGroups":[""],"resources":["configmaps"],"resourceNames":["allowed"],"verbs":["get"]}]}""";
+        var role = """{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"pod-reader"},"rules":[{"apiGroups":[""],"resources":["pods","pods/log"],"verbs":["get","list","watch"]},{"apiGroups":[""],"resources":["configmaps"],"resourceNames":["allowed"],"verbs":["get","list","watch"]}]}""";
         Assert.Equal(HttpStatusCode.Created, (await Lab.PostAsync("/apis/rbac.authorization.k8s.io/v1/namespaces/clyde/roles", role)).Code);
         var binding = """{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"agent-reads"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"pod-reader"},"subjects":[{"kind":"ServiceAccount","name":"agent"}]}""";
         var (bc, b, _) = await Lab.PostAsync("/apis/rbac.authorization.k8s.io/v1/namespaces/clyde/rolebindings", binding);
@@ -77,6 +77,9 @@ public sealed class RbacTests(RbacLab shared) : IClassFixture<RbacLab>
         var (lc, ls) = await As(token, HttpMethod.Get, "/api/v1/namespaces/clyde/configmaps");
         Assert.Equal(HttpStatusCode.Forbidden, lc);
         Assert.Equal("configmaps is forbidden: User \"system:serviceaccount:clyde:agent\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"clyde\"", (string)ls!["message"]!);
+        // a list of that one name (fieldSelector metadata.name) is authorised on the name
+        Assert.Equal(HttpStatusCode.OK, (await As(token, HttpMethod.Get, "/api/v1/namespaces/clyde/configmaps?fieldSelector=metadata.name%3Dallowed")).Code);
+        Assert.Equal(HttpStatusCode.Forbidden, (await As(token, HttpMethod.Get, "/api/v1/namespaces/clyde/configmaps?fieldSelector=metadata.name%3Dother")).Code);
         // subresources are separate resources
         var (sc, ss) = await As(token, HttpMethod.Get, "/api/v1/namespaces/clyde/pods/p/status");
         Assert.Equal(HttpStatusCode.Forbidden, sc);
@@ -171,5 +174,33 @@ public sealed class SelfSubjectAccessReviewWithoutRbacTests
         var (_, admin, _) = await lab.PostAsync("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
             """{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"verb":"*","resource":"*"}}}""");
         Assert.True((bool)admin!["status"]!["allowed"]!);
+    }
+}
+
+public sealed class RequestInfoTests
+{
+    [Theory]
+    [InlineData("GET", "/api/v1/namespaces/a/pods", "", "list", "a", "pods", "", "")]
+    [InlineData("GET", "/api/v1/namespaces/a/pods", "true", "watch", "a", "pods", "", "")]
+    [InlineData("GET", "/api/v1/watch/namespaces/a/pods", "", "watch", "a", "pods", "", "")]
+    [InlineData("GET", "/api/v1/namespaces/a/pods/p/log", "", "get", "a", "pods", "log", "p")]
+    [InlineData("DELETE", "/api/v1/namespaces/a", "", "delete", "a", "namespaces", "", "a")]
+    [InlineData("PUT", "/api/v1/namespaces/a/finalize", "", "update", "a", "namespaces", "finalize", "a")]
+    [InlineData("DELETE", "/apis/apps/v1/namespaces/a/daemonsets", "", "deletecollection", "a", "daemonsets", "", "")]
+    [InlineData("POST", "/api/v1/namespaces/a/serviceaccounts/sa/token", "", "create", "a", "serviceaccounts", "token", "sa")]
+    public void Resolves_like_the_real_request_info_factory(string method, string path, string watch, string verb, string ns, string resource, string sub, string name)
+    {
+        var i = Rbac.RequestInfo.Resolve(method, path, watch);
+        Assert.True(i.IsResourceRequest);
+        Assert.Equal((verb, ns, resource, sub, name), (i.Verb, i.Namespace, i.Resource, i.Subresource, i.Name));
+    }
+
+    [Fact]
+    public void Non_resource_paths()
+    {
+        var i = Rbac.RequestInfo.Resolve("GET", "/version");
+        Assert.False(i.IsResourceRequest);
+        Assert.Equal("get", i.Verb);
+        Assert.False(Rbac.RequestInfo.Resolve("GET", "/apis/apps/v1").IsResourceRequest);
     }
 }

@@ -116,9 +116,14 @@ public sealed class AuthorizationMiddleware
             if (optional) return new JsonObject();
             throw ApiException.BadRequest("the body of the request was empty");
         }
-        if (ProtobufReview.IsEnvelope(ms.GetBuffer().AsSpan(0, (int)ms.Length)) && ctx.Request.Path.Value?.EndsWith("/selfsubjectaccessreviews") == true)
+        if (ProtobufReview.IsEnvelope(ms.GetBuffer().AsSpan(0, (int)ms.Length)))
         {
-            try { return ProtobufReview.DecodeSelfSubjectAccessReview(ms.ToArray()); }
+            try
+            {
+                return ctx.Request.Path.Value?.EndsWith("/token") == true
+                    ? ProtobufReview.DecodeTokenRequest(ms.ToArray())
+                    : ProtobufReview.DecodeSelfSubjectAccessReview(ms.ToArray());
+            }
             catch (Exception e) when (e is FormatException or IndexOutOfRangeException or ArgumentException)
             {
                 throw ApiException.BadRequest($"the object provided is unrecognized: {e.Message}");

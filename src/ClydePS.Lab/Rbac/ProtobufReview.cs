@@ -57,6 +57,26 @@ public static class ProtobufReview
         return o;
     }
 
+    /// <summary>The TokenRequest in the envelope (kubectl create token) as its JSON form (spec: audiences, expirationSeconds).</summary>
+    public static JsonObject DecodeTokenRequest(byte[] body)
+    {
+        var unknown = body[Magic.Length..];
+        var raw = Fields(unknown).FirstOrDefault(f => f.Field == 2 && f.Wire == 2).Bytes ?? [];
+        var spec = new JsonObject();
+        var audiences = new JsonArray();
+        foreach (var f in Fields(raw))
+        {
+            if (f.Field != 2 || f.Wire != 2) continue;
+            foreach (var s in Fields(f.Bytes))
+            {
+                if (s.Field == 1 && s.Wire == 2) audiences.Add(Encoding.UTF8.GetString(s.Bytes));
+                else if (s.Field == 4 && s.Wire == 0) spec["expirationSeconds"] = (long)s.Varint;
+            }
+        }
+        if (audiences.Count > 0) spec["audiences"] = audiences;
+        return new JsonObject { ["apiVersion"] = "authentication.k8s.io/v1", ["kind"] = "TokenRequest", ["spec"] = spec };
+    }
+
     /// <summary>The SelfSubjectAccessReview in the envelope as its JSON form (spec only).</summary>
     public static JsonObject DecodeSelfSubjectAccessReview(byte[] body)
     {

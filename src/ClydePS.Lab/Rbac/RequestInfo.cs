@@ -10,7 +10,21 @@ public sealed record RequestInfo(bool IsResourceRequest, string Path, string Ver
 {
     public string ResourceWithSubresource => Subresource.Length == 0 ? Resource : Resource + "/" + Subresource;
 
-    public static RequestInfo Resolve(HttpRequest req) => Resolve(req.Method, req.Path.Value ?? "/", req.Query["watch"].ToString());
+    public static RequestInfo Resolve(HttpRequest req)
+    {
+        var info = Resolve(req.Method, req.Path.Value ?? "/", req.Query["watch"].ToString());
+        // a list or watch of one object by fieldSelector=metadata.name=x is authorised as on that name
+        if (info.IsResourceRequest && info.Name.Length == 0 && info.Verb is "list" or "watch" && req.Query["fieldSelector"].ToString() is { Length: > 0 } fs)
+        {
+            foreach (var term in fs.Split(','))
+            {
+                var t = term.Trim();
+                var eq = t.StartsWith("metadata.name==") ? "metadata.name==".Length : t.StartsWith("metadata.name=") ? "metadata.name=".Length : -1;
+                if (eq > 0) return info with { Name = t[eq..] };
+            }
+        }
+        return info;
+    }
 
     public static RequestInfo Resolve(string method, string path, string watchParam = "")
     {
