@@ -74,6 +74,14 @@ public sealed class AdmissionWebhookTests(WebhookLab shared) : IClassFixture<Web
             });
             Assert.Equal("true", stored.Object.Metadata.Labels["webhooked"]);
             Assert.Equal("system:kube-controller-manager", (string)Server.Reviews.Last()["request"]!["userInfo"]!["username"]!);
+            // generateName: the webhook sees no name yet, as on the real server
+            var (gc, generated, _) = await Lab.PostAsync("/api/v1/namespaces/default/pods",
+                """{"apiVersion":"v1","kind":"Pod","metadata":{"generateName":"gen-"},"spec":{"containers":[{"name":"c","image":"busybox:1.36"}]}}""");
+            Assert.Equal(HttpStatusCode.Created, gc);
+            Assert.StartsWith("gen-", (string)generated!["metadata"]!["name"]!);
+            var genReview = Server.Reviews.Last()["request"]!;
+            Assert.Null(genReview["name"]);
+            Assert.Equal("gen-", (string)genReview["object"]!["metadata"]!["generateName"]!);
             // other resources are not sent
             var before = Server.Reviews.Count;
             await Lab.PostAsync("/api/v1/namespaces/default/configmaps", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"not-hooked"}}""");

@@ -23,6 +23,8 @@ public sealed class AdmissionAttributes
     public required IKubernetesObject<V1ObjectMeta> Object { get; set; }
     public required bool DryRun { get; init; }
     public required AdmissionRequestInfo Request { get; init; }
+    /// <summary>True when the name comes from generateName (webhooks then see no name, as admission runs before generation on the real server).</summary>
+    public bool NameGenerated { get; init; }
     /// <summary>Set by a plugin that replaced <see cref="Object"/> (the object is then defaulted again).</summary>
     public bool Mutated { get; set; }
 }

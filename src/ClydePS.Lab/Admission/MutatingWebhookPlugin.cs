@@ -237,7 +237,7 @@ public sealed class MutatingWebhookPlugin(LabHost lab) : IAdmissionPlugin
             ["requestKind"] = gvk.DeepClone(),
             ["requestResource"] = gvr.DeepClone(),
         };
-        if (!string.IsNullOrEmpty(a.Object.Metadata.Name)) request["name"] = a.Object.Metadata.Name;
+        if (!string.IsNullOrEmpty(a.Object.Metadata.Name) && !a.NameGenerated) request["name"] = a.Object.Metadata.Name;
         if (d.Namespaced) request["namespace"] = a.Object.Metadata.NamespaceProperty;
         request["operation"] = a.Operation;
         request["userInfo"] = new JsonObject
@@ -245,7 +245,9 @@ public sealed class MutatingWebhookPlugin(LabHost lab) : IAdmissionPlugin
             ["username"] = a.Request.User.Name,
             ["groups"] = new JsonArray(a.Request.User.Groups.Select(g => (JsonNode)JsonValue.Create(g)!).ToArray()),
         };
-        request["object"] = JsonNode.Parse(KubernetesJson.Serialize(a.Object));
+        var obj = JsonNode.Parse(KubernetesJson.Serialize(a.Object))!;
+        if (a.NameGenerated) (obj["metadata"] as JsonObject)?.Remove("name");
+        request["object"] = obj;
         request["oldObject"] = null;
         request["dryRun"] = a.DryRun;
         request["options"] = new JsonObject { ["kind"] = "CreateOptions", ["apiVersion"] = "meta.k8s.io/v1" };

@@ -252,6 +252,7 @@ public sealed class RestHandler
                 var attrs = new Admission.AdmissionAttributes
                 {
                     Def = def, Operation = "CREATE", Object = candidate, DryRun = dryRun, Request = admission ?? new Admission.AdmissionRequestInfo(),
+                    NameGenerated = generated,
                 };
                 foreach (var plugin in AdmissionPlugins) plugin.Admit(attrs);
                 if (attrs.Mutated) def.Defaulter?.Invoke(attrs.Object);
@@ -411,6 +412,10 @@ public sealed class RestHandler
         var (code, body) = DeleteObject(t.Def, t.Namespace ?? "", t.Name!, opts);
         await ResponseWriter.WriteBytesAsync(ctx, code, body);
     }
+
+    /// <summary>The delete path shared by the REST layer and in-process deleters (namespace controller, taint eviction):
+    /// finalizers honoured (and graceful deletion, where the kind has it), as a client's DELETE.</summary>
+    public void DeleteObject(ResourceDefinition def, string ns, string name) => DeleteObject(def, ns, name, new DeleteOptions(null, null, null));
 
     (int Code, byte[] Body) DeleteObject(ResourceDefinition def, string ns, string name, DeleteOptions opts)
     {

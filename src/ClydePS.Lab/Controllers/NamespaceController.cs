@@ -59,22 +59,10 @@ public sealed class NamespaceController(LabHost lab) : IStoreController
             foreach (var o in lab.Store.List(def, ns).Items)
             {
                 var m = o.Object.Metadata;
-                if (m.Finalizers is { Count: > 0 } f)
-                {
-                    foreach (var x in f) finalizers.Add(x);
-                    if (m.DeletionTimestamp is null)
-                        lab.Store.Update(def, ns, o.Name, c =>
-                        {
-                            var copy = def.Clone(c.Object);
-                            copy.Metadata.DeletionTimestamp ??= lab.Clock.UtcNowSeconds;
-                            copy.Metadata.DeletionGracePeriodSeconds ??= 0;
-                            return copy;
-                        });
-                    remaining[def.QualifiedResource] = remaining.GetValueOrDefault(def.QualifiedResource) + 1;
-                    continue;
-                }
-                try { lab.Store.Delete(def, ns, o.Name); }
-                catch (ApiException) { }
+                foreach (var x in m.Finalizers ?? []) finalizers.Add(x);
+                // deleted as a client would (finalizers and graceful deletion honoured)
+                if (m.DeletionTimestamp is null)
+                    try { lab.Rest.DeleteObject(def, ns, o.Name); } catch (ApiException) { }
                 if (lab.Store.Get(def, ns, o.Name) is not null) remaining[def.QualifiedResource] = remaining.GetValueOrDefault(def.QualifiedResource) + 1;
             }
         }

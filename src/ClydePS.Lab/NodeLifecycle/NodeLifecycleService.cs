@@ -265,7 +265,7 @@ public sealed class NodeLifecycleService : IStoreController, IAsyncDisposable
                 if (!evict || at < evictAt) { evict = true; evictAt = at; }
             }
             if (evict && now >= evictAt)
-                try { _lab.Store.Delete(podsDef, po.Namespace, po.Name); } catch (ApiException) { }
+                try { _lab.Rest.DeleteObject(podsDef, po.Namespace, po.Name); } catch (ApiException) { }
         }
     }
 
