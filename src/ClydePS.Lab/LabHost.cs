@@ -66,6 +66,10 @@ public sealed partial class LabHost : IAsyncDisposable
     /// <summary>The registry mirror's base URL (the Lab's own URL; routes under <c>/v2/</c>).</summary>
     public string RegistryMirrorUrl => Url;
     public int ReadyNodeCount { get; private set; }
+    /// <summary>Bearer tokens of test users and service accounts (TokenRequest).</summary>
+    public Rbac.TokenUsers Tokens { get; }
+    /// <summary>The platform controllers (service accounts, endpoints, load balancers, node lifecycle, ...).</summary>
+    public Controllers.PlatformControllers? Platform { get; private set; }
     /// <summary>Completes when the Lab stops by itself (its parent process died).</summary>
     public Task Stopped => _stopped.Task;
 
@@ -73,6 +77,7 @@ public sealed partial class LabHost : IAsyncDisposable
     {
         Options = options;
         Clock = new LabClock(options.TimeScale);
+        Tokens = new Rbac.TokenUsers(Clock);
         Registry = CoreResources.CreateRegistry();
         Store = new ObjectStore(Registry, options.WatchHistorySize, options.WatcherQueueCapacity)
         {
@@ -127,10 +132,11 @@ public sealed partial class LabHost : IAsyncDisposable
             KubeconfigWriter.WritePrivateFile(Path.Combine(StateDir, "admin.crt"), LabCertificates.CertificatePem(Certificates.AdminClient));
             KubeconfigWriter.WritePrivateFile(Path.Combine(StateDir, "admin.key"), LabCertificates.PrivateKeyPem(Certificates.AdminClient));
         }
-        var auth = new Authenticator(Token, Certificates, o.AllowAnonymous);
+        var auth = new Authenticator(Token, Certificates, o.AllowAnonymous, Tokens.Find);
 
         SeedObjects(nodes);
         Events = new Controllers.EventRecorder(this);
+        Platform = Controllers.PlatformSetup.Start(this);
         if (Cluster.Network?.P2p == true) SpegelInstall.Create(this);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -165,13 +171,16 @@ public sealed partial class LabHost : IAsyncDisposable
         app.Use(async (ctx, next) =>
         {
             if (ctx.Request.Path.StartsWithSegments("/v2")) { await next(ctx); return; } // the registry mirror is anonymous
-            if (auth.Authenticate(ctx) is null)
+            if (auth.Authenticate(ctx) is not { } user)
             {
                 await ResponseWriter.WriteErrorAsync(ctx, ApiException.Unauthorized());
                 return;
             }
+            ctx.Items["lab.user"] = user;
             await next(ctx);
         });
+        ClydePS.Lab.Faults.ApiFaultInjector.Use(app, this);
+        Rbac.AuthorizationMiddleware.Use(app, this);
         MapRoutes(app);
         await app.StartAsync(ct);
 
@@ -297,6 +306,7 @@ public sealed partial class LabHost : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _stopping.Cancel();
+        if (Platform is not null) await Platform.DisposeAsync();
         Store.CloseAllWatchers();
         if (_app is not null)
         {

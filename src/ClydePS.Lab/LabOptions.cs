@@ -47,6 +47,12 @@ public sealed class LabOptions
     /// with a wrong credential still get 401. Default off: every request needs a credential.
     /// </summary>
     public bool AllowAnonymous { get; set; }
+    /// <summary>A fault plan file (JSON) in force from the start (--faults FILE).</summary>
+    public string? FaultsFile { get; set; }
+    /// <summary>An in-code fault plan in force from the start (wins over <see cref="FaultsFile"/>).</summary>
+    public Faults.FaultPlan? FaultPlan { get; set; }
+    /// <summary>Authorise every user but the Lab admin by RBAC (--rbac).</summary>
+    public bool EnforceRbac { get; set; }
     /// <summary>A fixed admin token (tests); default: a new random one.</summary>
     public string? Token { get; set; }
 
@@ -66,6 +72,8 @@ public sealed class LabOptions
           --log-level LEVEL    Trace|Debug|Information|Warning|Error|None (default Warning)
           --bookmark-interval SECONDS  watch bookmark interval (default 60)
           --watch-history N    events kept for watch replay (default 10000)
+          --faults FILE        fault plan (JSON) in force from the start; see README.md
+          --rbac               authorise users other than the Lab admin by RBAC
         """;
 
     /// <summary>Parses command-line arguments; throws <see cref="LabOptionsException"/> on a bad option.</summary>
@@ -122,6 +130,11 @@ public sealed class LabOptions
                     break;
                 case "--bookmark-interval": o.WatchBookmarkInterval = TimeSpan.FromSeconds(Dbl(0, 86400, exclusiveMin: true)); break;
                 case "--watch-history": o.WatchHistorySize = Int(1, 10_000_000); break;
+                case "--faults":
+                    o.FaultsFile = Value();
+                    if (!File.Exists(o.FaultsFile)) throw new LabOptionsException($"option --faults: \"{o.FaultsFile}\" does not exist");
+                    break;
+                case "--rbac": o.EnforceRbac = inline is null || inline == "true"; break;
                 default: throw new LabOptionsException($"unknown option \"{args[i]}\"");
             }
         }

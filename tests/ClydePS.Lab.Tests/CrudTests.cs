@@ -258,7 +258,8 @@ public sealed class CrudTests(SharedLab shared) : IClassFixture<SharedLab>
         var (dc, deleted, _) = await Lab.DeleteAsync("/api/v1/namespaces/crud-ns");
         Assert.Equal(HttpStatusCode.OK, dc);
         Assert.Equal("Terminating", (string)deleted!["status"]!["phase"]!);
-        Assert.Equal(HttpStatusCode.NotFound, (await Lab.GetAsync("/api/v1/namespaces/crud-ns")).Code);
+        // the namespace controller deletes the content, then the namespace
+        await Wait.Until(async () => (await Lab.GetAsync("/api/v1/namespaces/crud-ns")).Code == HttpStatusCode.NotFound, "namespace gone");
         Assert.Equal(HttpStatusCode.NotFound, (await Lab.GetAsync("/api/v1/namespaces/crud-ns/pods/inside")).Code);
         var (fc, forbidden, _) = await Lab.DeleteAsync("/api/v1/namespaces/default");
         Assert.Equal(HttpStatusCode.Forbidden, fc);

@@ -19,6 +19,7 @@ public sealed class RegistryLab : IAsyncLifetime
         Lab = await LabHost.StartAsync(new LabOptions
         {
             TimeScale = 4,
+            Simulate = false, // no kubelets: the registry's bandwidth is all the test's (rates are asserted)
             Cluster = new ClusterSpec
             {
                 NodeGroups = [new NodeGroupSpec { Count = 2 }],

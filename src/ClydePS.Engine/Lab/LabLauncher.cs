@@ -67,6 +67,10 @@ public static class LabLauncher
         string stateDirectory = options.StateDirectory ?? Path.Combine(Path.GetTempPath(), "clydeps-lab-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(stateDirectory);
         options = options with { StateDirectory = stateDirectory };
+        if (options.FaultsJson != null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(stateDirectory, "faults.json"), options.FaultsJson, ct).ConfigureAwait(false);
+        }
 
         var startInfo = new ProcessStartInfo(DotnetHost.Path)
         {
@@ -279,7 +283,7 @@ public static class LabLauncher
     }
 
     /// <summary>Files the Lab writes into its state folder.</summary>
-    public static readonly string[] LabFiles = ["kubeconfig", "token", "ca.crt", "ca.key", "server.crt", "server.key", "client.crt", "client.key", "lab.json"];
+    public static readonly string[] LabFiles = ["kubeconfig", "token", "faults.json", "ca.crt", "ca.key", "server.crt", "server.key", "client.crt", "client.key", "lab.json"];
 
     private static ClydeException Invalid(string id, string message, object? target) =>
         new(ClydeErrorKind.InvalidArgument, id, message, target);

@@ -19,6 +19,9 @@ public sealed record LabStartOptions
 
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>A fault plan (the Lab's FaultPlan JSON) applied from the start; null for none.</summary>
+    public string? FaultsJson { get; init; }
+
     public IReadOnlyList<string> ToArguments()
     {
         var args = new List<string>();
@@ -55,6 +58,11 @@ public sealed record LabStartOptions
         if (StateDirectory != null)
         {
             args.AddRange(["--state-dir", StateDirectory]);
+        }
+
+        if (FaultsJson != null && StateDirectory != null)
+        {
+            args.AddRange(["--faults", Path.Combine(StateDirectory, "faults.json")]);
         }
 
         if (ParentProcessId != null)

@@ -89,6 +89,7 @@ public static class BodyDecoder
         var apiVersion = obj["apiVersion"] is JsonValue a && a.TryGetValue<string>(out var avs) ? avs : null;
         if (!string.IsNullOrEmpty(kind) && kind != def.Kind || !string.IsNullOrEmpty(apiVersion) && apiVersion != def.ApiVersion)
             throw ApiException.BadRequest($"{kind ?? def.Kind} in version \"{apiVersion ?? def.ApiVersion}\" cannot be handled as a {def.Kind}: no kind \"{kind}\" is registered for version \"{apiVersion}\" in scheme \"pkg/api/legacyscheme/scheme.go:30\"");
+        List<string>? pruned = def.Pruner?.Invoke(obj);
         IKubernetesObject<V1ObjectMeta> typed;
         try
         {
@@ -104,7 +105,7 @@ public static class BodyDecoder
         if (validation != FieldValidation.Ignore)
         {
             var roundTrip = JsonNode.Parse(KubernetesJson.Serialize(typed))!;
-            var unknown = new List<string>();
+            var unknown = new List<string>(pruned ?? []);
             UnknownFields(obj, roundTrip, "", unknown);
             if (unknown.Count > 0)
             {

@@ -18,6 +18,7 @@ public static class ControlEndpoints
 
     public static void Map(WebApplication app, LabHost lab)
     {
+        Faults.FaultEndpoints.Map(app, lab);
         app.MapGet(Prefix + "/stats", (HttpContext ctx) => ResponseWriter.WriteBytesAsync(ctx, 200, lab.Stats.ToJson()));
         app.MapPost(Prefix + "/stats/reset", (HttpContext ctx) =>
         {

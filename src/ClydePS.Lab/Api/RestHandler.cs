@@ -19,6 +19,9 @@ public sealed class RestHandler
     readonly WatchHandler _watch;
     readonly Random _random;
 
+    /// <summary>Mutating admission plugins run on every create (REST and in-process), in order; see <see cref="Admission.IAdmissionPlugin"/>.</summary>
+    public List<Admission.IAdmissionPlugin> AdmissionPlugins { get; } = [];
+
     public RestHandler(ObjectStore store, LabClock clock, RequestStats stats, WatchHandler watch, Random random)
     {
         _store = store;
@@ -210,13 +213,16 @@ public sealed class RestHandler
         var node = await ReadBodyAsync(ctx, ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]);
         var warnings = new List<string>();
         var obj = BodyDecoder.ToObject(t.Def, node, validation, warnings);
-        var stored = CreateObject(t.Def, t.Namespace, obj, DryRun(ctx.Request));
+        var admission = new Admission.AdmissionRequestInfo { User = ctx.Items["lab.user"] as Auth.LabUser ?? Admission.AdmissionRequestInfo.ControllerUser };
+        var stored = CreateObject(t.Def, t.Namespace, obj, DryRun(ctx.Request), admission);
+        warnings.AddRange(admission.Warnings);
         AddWarnings(ctx, warnings);
         await WriteObjectAsync(ctx, 201, stored);
     }
 
     /// <summary>The create path shared by the REST layer and in-process writers (cluster seeding, controllers).</summary>
-    public StoredObject CreateObject(ResourceDefinition def, string? urlNamespace, IKubernetesObject<V1ObjectMeta> obj, bool dryRun = false)
+    public StoredObject CreateObject(ResourceDefinition def, string? urlNamespace, IKubernetesObject<V1ObjectMeta> obj, bool dryRun = false,
+        Admission.AdmissionRequestInfo? admission = null)
     {
         var m = obj.Metadata;
         if (def.Namespaced)
@@ -241,6 +247,17 @@ public sealed class RestHandler
             cm.Generation = def.TracksGeneration ? 1 : null;
             def.Defaulter?.Invoke(candidate);
             lock (_random) def.PrepareForCreate?.Invoke(candidate, new AdmissionContext { Store = _store, Random = _random });
+            if (AdmissionPlugins.Count > 0)
+            {
+                var attrs = new Admission.AdmissionAttributes
+                {
+                    Def = def, Operation = "CREATE", Object = candidate, DryRun = dryRun, Request = admission ?? new Admission.AdmissionRequestInfo(),
+                    NameGenerated = generated,
+                };
+                foreach (var plugin in AdmissionPlugins) plugin.Admit(attrs);
+                if (attrs.Mutated) def.Defaulter?.Invoke(attrs.Object);
+                candidate = attrs.Object;
+            }
             ThrowIfInvalid(def, candidate, null);
             try
             {
@@ -402,6 +419,10 @@ public sealed class RestHandler
         await ResponseWriter.WriteBytesAsync(ctx, code, body);
     }
 
+    /// <summary>The delete path shared by the REST layer and in-process deleters (namespace controller, taint eviction):
+    /// finalizers honoured (and graceful deletion, where the kind has it), as a client's DELETE.</summary>
+    public void DeleteObject(ResourceDefinition def, string ns, string name) => DeleteObject(def, ns, name, new DeleteOptions(null, null, null));
+
     (int Code, byte[] Body) DeleteObject(ResourceDefinition def, string ns, string name, DeleteOptions opts)
     {
         var ctxNamespaces = _store.NamespacesDefinition;
@@ -446,15 +467,7 @@ public sealed class RestHandler
             copy.Status.Phase = "Terminating";
             return copy;
         }, removeWhenFinalized: false);
-        // the namespace controller's work, done at once: delete the content, then the namespace
-        foreach (var rd in _store.Registry.All.Where(d => d.Namespaced))
-            foreach (var o in _store.List(rd, name).Items)
-            {
-                try { _store.Delete(rd, name, o.Name); }
-                catch (ApiException) { }
-            }
-        try { _store.Delete(def, "", name); }
-        catch (ApiException) { }
+        // the namespace controller (Controllers/NamespaceController) deletes the content, then the namespace
         return terminating;
     }
 

@@ -21,8 +21,11 @@ public sealed class Authenticator
 
     readonly bool _allowAnonymous;
 
-    public Authenticator(string adminToken, LabCertificates? certs, bool allowAnonymous = false)
+    readonly Func<string, LabUser?>? _otherTokens;
+
+    public Authenticator(string adminToken, LabCertificates? certs, bool allowAnonymous = false, Func<string, LabUser?>? otherTokens = null)
     {
+        _otherTokens = otherTokens;
         _allowAnonymous = allowAnonymous;
         AdminToken = adminToken;
         _adminToken = Encoding.UTF8.GetBytes(adminToken);
@@ -39,7 +42,7 @@ public sealed class Authenticator
             var token = Encoding.UTF8.GetBytes(auth[7..].Trim());
             if (CryptographicOperations.FixedTimeEquals(token, _adminToken))
                 return new LabUser("clyde-lab-admin", ["system:masters", "system:authenticated"]);
-            return null;
+            return _otherTokens?.Invoke(auth[7..].Trim());
         }
         var cert = ctx.Connection.ClientCertificate;
         if (cert is not null && _certs is not null)

@@ -11,8 +11,8 @@ public static class CoreResources
         r.Register(NamespaceResource.Definition());
         r.Register(NodeResource.Definition());
         r.Register(PodResource.Definition());
+        Core.PlatformResources.Register(r);
         Workloads.WorkloadResources.Register(r);
-        if (r.Find("", "v1", "events") is null) r.Register(EventResource.Definition());
         return r;
     }
 

@@ -13,7 +13,16 @@ namespace ClydePS.Lab.Store;
 public sealed class ObjectStore
 {
     readonly object _gate = new();
-    readonly Dictionary<ResourceDefinition, SortedDictionary<string, StoredObject>> _data = new();
+    readonly Dictionary<ResourceDefinition, SortedDictionary<string, StoredObject>> _data = new(GvrComparer.Instance);
+
+    /// <summary>Tables are keyed by group/version/resource, so a re-registered definition (an updated CRD) keeps its objects.</summary>
+    sealed class GvrComparer : IEqualityComparer<ResourceDefinition>
+    {
+        public static readonly GvrComparer Instance = new();
+        public bool Equals(ResourceDefinition? a, ResourceDefinition? b) =>
+            ReferenceEquals(a, b) || a is not null && b is not null && a.Group == b.Group && a.Version == b.Version && a.Plural == b.Plural;
+        public int GetHashCode(ResourceDefinition d) => HashCode.Combine(d.Group, d.Version, d.Plural);
+    }
     readonly List<Watcher> _watchers = [];
     readonly StoreEvent?[] _history;
     int _historyStart, _historyCount;
@@ -73,8 +82,14 @@ public sealed class ObjectStore
         var nsObj = Table(NamespacesDefinition).GetValueOrDefault(ns);
         if (nsObj is null) throw ApiException.NotFound("namespaces", "", ns);
         if (creating && nsObj.Object.Metadata.DeletionTimestamp is not null)
-            throw ApiException.Forbidden(def.Plural, def.Group, name,
-                $"unable to create new content in namespace {ns} because it is being terminated");
+        {
+            var forbidden = ApiException.Forbidden(def.Plural, def.Group, name, $"unable to create new content in namespace {ns} because it is being terminated");
+            throw new ApiException(403, "Forbidden", forbidden.Message)
+            {
+                DetailName = name, DetailGroup = def.Group, DetailKind = def.Plural,
+                Causes = [new StatusCause("NamespaceTerminating", $"namespace {ns} is being terminated", "metadata.namespace")],
+            };
+        }
     }
 
     /// <summary>Stores a new object (its metadata already prepared); sets resourceVersion.</summary>

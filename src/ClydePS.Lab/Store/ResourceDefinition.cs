@@ -52,6 +52,11 @@ public sealed class ResourceDefinition
     public Action<IKubernetesObject<V1ObjectMeta>, AdmissionContext>? PrepareForCreate { get; init; }
     /// <summary>Validation: (new, old or null on create) -> causes.</summary>
     public Func<IKubernetesObject<V1ObjectMeta>, IKubernetesObject<V1ObjectMeta>?, List<StatusCause>>? Validator { get; init; }
+    /// <summary>
+    /// Structural pruning and defaulting of a decoded body before it is typed (custom resources): removes
+    /// fields the schema does not know in place and returns their paths (reported as with fieldValidation).
+    /// </summary>
+    public Func<JsonObject, List<string>>? Pruner { get; init; }
     /// <summary>Strategic-merge-patch schema (merge keys per path).</summary>
     public Patch.PatchSchema PatchSchema { get; init; } = Patch.PatchSchema.Empty;
 

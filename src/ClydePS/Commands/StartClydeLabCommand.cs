@@ -46,6 +46,11 @@ public sealed class StartClydeLabCommand : ClydeCmdletBase
     [Duration]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Faults injected from the start: a hashtable shaped like the Lab's fault plan, or a path to its JSON.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public object? Fault { get; set; }
+
     protected override void EndProcessing() => Guard(() =>
     {
         if (ClusterFile != null && (MyInvocation.BoundParameters.ContainsKey(nameof(NodeCount)) || MyInvocation.BoundParameters.ContainsKey(nameof(PublicRatio))))
@@ -67,6 +72,7 @@ public sealed class StartClydeLabCommand : ClydeCmdletBase
             StateDirectory = Path == null ? null : ResolvePath(Path),
             ParentProcessId = Detach ? null : Environment.ProcessId,
             StartTimeout = Timeout,
+            FaultsJson = FaultJson(),
         };
         LabLauncher.Validate(options);
 
@@ -82,6 +88,33 @@ public sealed class StartClydeLabCommand : ClydeCmdletBase
         WriteVerbose($"Lab at {lab.Url}; kubeconfig {lab.KubeconfigPath}.");
         WriteObject(lab);
     });
+
+    private string? FaultJson()
+    {
+        object? value = Fault is PSObject pso ? pso.BaseObject : Fault;
+        switch (value)
+        {
+            case null:
+                return null;
+            case string path when !path.TrimStart().StartsWith('{'):
+                string resolved = ResolvePath(path);
+                if (!File.Exists(resolved))
+                {
+                    throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeLabFaultFileNotFound", $"Fault file '{resolved}' does not exist.", path);
+                }
+
+                return File.ReadAllText(resolved);
+            case string json:
+                return json;
+            default:
+                // A hashtable or object: serialise it the way ConvertTo-Json would.
+                using (var ps = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace))
+                {
+                    ps.AddCommand("ConvertTo-Json").AddParameter("InputObject", value).AddParameter("Depth", 10).AddParameter("Compress");
+                    return ps.Invoke<string>().FirstOrDefault();
+                }
+        }
+    }
 
     private static string ModuleFolder => System.IO.Path.GetDirectoryName(typeof(StartClydeLabCommand).Assembly.Location)!;
 }
