@@ -33,6 +33,25 @@ Describe 'Start-ClydeLab and Stop-ClydeLab' {
         finally { $lab | Stop-ClydeLab }
     }
 
+    It 'injects faults from the start: transient API errors are retried, and a warning says so when they persist' {
+        $lab = Start-ClydeLab -NodeCount 2 -Fault @{ api = @(@{ verb = 'list'; resource = 'nodes'; code = 500; count = 2 }) }
+        try {
+            $nodes = Get-ClydeNodeNetwork -Kubeconfig $lab.KubeconfigPath -WarningVariable warnings -WarningAction SilentlyContinue
+            $nodes | Should -HaveCount 2
+            # Two failures: the first retry is routine (verbose), the second is reported as a warning.
+            $warnings | Should -HaveCount 1
+            $warnings[0].Message | Should -Match 'list nodes'
+            $plan = Invoke-RestMethod -Uri "$($lab.Url)/clydelab/v1/faults" -Headers @{ Authorization = "Bearer $((Get-Content -Raw (Join-Path $lab.StateDirectory 'token')).Trim())" }
+            $plan.api[0].code | Should -Be 500
+        }
+        finally { $lab | Stop-ClydeLab }
+    }
+
+    It 'rejects a fault plan with an unknown field before the Lab answers' {
+        $err = { Start-ClydeLab -NodeCount 1 -Fault '{"apii": []}' } | Should -Throw -PassThru
+        Get-ErrorId $err | Should -Be 'ClydeLabStartFailed'
+    }
+
     It '-WhatIf starts nothing' {
         $before = @(Get-Process -ErrorAction Ignore | Where-Object { $_.Path -and $_.CommandLine -like '*ClydePS.Lab.dll*' }).Count
         $result = Start-ClydeLab -NodeCount 1 -WhatIf
