@@ -112,6 +112,7 @@ public sealed partial class LabHost : IAsyncDisposable
         Images = new ImageCatalog(Cluster.Images);
         Transfer = new TransferImagePuller(Images, Cluster, Store, Clock, Faults, Cluster.Seed ?? 1);
         ImagePuller = Transfer;
+        Programs.Add(Roles.ProbeRole.Recognize);
 
         if (o.StateDir is null)
         {

@@ -82,6 +82,12 @@ public sealed class ClydeProbeResult
     public TimeSpan Duration { get; init; }
     public DateTimeOffset Started { get; init; }
 
+    /// <summary>In-cluster: why a prober (node) did not deliver all its samples (its missing samples count as dropped); empty otherwise.</summary>
+    public IReadOnlyDictionary<string, string> Failures { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>In-cluster: the namespace the probe pods ran in; null for a local probe.</summary>
+    public string? Namespace { get; init; }
+
     /// <summary>Every sample, in the order taken.</summary>
     public ClydeProbeSample[] SampleRecords { get; init; } = [];
 

@@ -107,16 +107,24 @@ public sealed class LocalProber(RegistryClient client, TimeProvider? timeProvide
     }
 
     /// <summary>Sums samples up into a result with the health verdict.</summary>
-    public static ClydeProbeResult Summarize(ClydeImage image, ClydeImageLayer blob, ProbeMode mode, ProbeOptions options, DateTimeOffset started, IReadOnlyList<ClydeProbeSample> samples)
+    /// <param name="failures">In-cluster: per-node failure reasons, added to the result and its Reason.</param>
+    /// <param name="probers">The probers in order (default: those that appear in the samples).</param>
+    public static ClydeProbeResult Summarize(ClydeImage image, ClydeImageLayer blob, ProbeMode mode, ProbeOptions options, DateTimeOffset started, IReadOnlyList<ClydeProbeSample> samples,
+        IReadOnlyDictionary<string, string>? failures = null, IReadOnlyList<string>? probers = null, string? ns = null)
     {
         var verdict = HealthDecision.Decide(samples, options.Thresholds);
+        var reason = verdict.Reason;
+        if (failures is { Count: > 0 })
+        {
+            reason += " Failed probers: " + string.Join("; ", failures.Select(f => $"{f.Key}: {f.Value}")) + ".";
+        }
         return new ClydeProbeResult
         {
             Image = image.Image,
             BlobDigest = blob.Digest,
             BlobSizeBytes = blob.SizeBytes,
             Mode = mode,
-            Probers = samples.Select(s => s.Prober).Distinct().ToArray(),
+            Probers = probers?.ToArray() ?? samples.Select(s => s.Prober).Distinct().ToArray(),
             Samples = samples.Count,
             FailedSamples = samples.Count(s => !s.Success),
             BandwidthMBps = Math.Round(verdict.BandwidthMBps, 3),
@@ -124,7 +132,9 @@ public sealed class LocalProber(RegistryClient client, TimeProvider? timeProvide
             DropRatePct = Math.Round(verdict.DropRatePct, 3),
             Healthy = verdict.Healthy,
             Decided = verdict.Decided,
-            Reason = verdict.Reason,
+            Reason = reason,
+            Failures = failures ?? new Dictionary<string, string>(),
+            Namespace = ns,
             BandwidthThreshold = options.Thresholds.BandwidthMBps,
             JitterThreshold = options.Thresholds.JitterMs,
             DropThreshold = options.Thresholds.DropRatePct,

@@ -133,11 +133,19 @@ public sealed class TransferNetwork
     }
 
     /// <summary>Starts a download of <paramref name="sizeBytes"/> from the registry by an outside client, capped at
-    /// <paramref name="capMBps"/> (null = only the registry egress limits it). No latency or failures apply.</summary>
-    public TransferStream StartRegistryStream(long sizeBytes, double? capMBps = null)
+    /// <paramref name="capMBps"/> (null = only the registry egress limits it). No latency or failures apply.
+    /// With <paramref name="node"/> the download is made from that node (a probe pod's curl): it also crosses the
+    /// node's NAT gateway (private nodes) and its downlink, sharing them with the node's pulls.</summary>
+    public TransferStream StartRegistryStream(long sizeBytes, double? capMBps = null, string? node = null)
     {
         var s = new TransferStream(this, sizeBytes, Now);
         var links = new List<TransferLink> { _registry };
+        if (node is not null)
+        {
+            var n = GetNode(node);
+            if (n.Nat is { } nat) links.Add(nat.Link);
+            links.Add(n.Down);
+        }
         if (capMBps is > 0) links.Add(new TransferLink("stream", Bandwidth.FromMBps(capMBps.Value)));
         var f = new Flow { Id = ++_seq, Links = [.. links], Size = sizeBytes, Target = sizeBytes, Since = Now, Stream = s };
         s.Flow = f;

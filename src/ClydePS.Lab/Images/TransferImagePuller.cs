@@ -234,6 +234,15 @@ public sealed class TransferImagePuller : IImagePuller, IAsyncDisposable
         return false;
     }
 
+    /// <summary>A registry download of <paramref name="bytes"/> made from <paramref name="nodeName"/> (probe pods): crosses the
+    /// registry egress, the node's NAT gateway when it is private, and the node's downlink.</summary>
+    public TransferStream StartNodeRegistryStream(string nodeName, long bytes) =>
+        Driver.Run(net =>
+        {
+            EnsureNode(net, nodeName);
+            return net.StartRegistryStream(bytes, null, nodeName);
+        });
+
     /// <summary>A draw from the puller's seeded random (registry jitter and drops).</summary>
     public double NextRandom()
     {

@@ -54,6 +54,9 @@ public abstract class ClydeRegistryCmdletBase : ClydeClusterCmdletBase
     [ValidateNotNullOrEmpty]
     public string? Platform { get; set; }
 
+    /// <summary>True when the cmdlet works on the cluster anyway (then its Lab mirror is used even without -Kubeconfig).</summary>
+    protected virtual bool UsesCluster => false;
+
     /// <summary>The platform whose manifest is chosen from a multi-platform image.</summary>
     protected Platform TargetPlatform => platform ??= Platform is null ? Engine.Registry.Platform.LinuxAmd64 : Engine.Registry.Platform.Parse(Platform);
 
@@ -70,7 +73,7 @@ public abstract class ClydeRegistryCmdletBase : ClydeClusterCmdletBase
         };
         var mirrors = (Mirror ?? []).Select(RegistryMirrors.Parse).ToList();
 
-        bool clusterNamed = ImagePullSecret is not null || MyInvocation.BoundParameters.ContainsKey(nameof(Kubeconfig))
+        bool clusterNamed = UsesCluster || ImagePullSecret is not null || MyInvocation.BoundParameters.ContainsKey(nameof(Kubeconfig))
                             || MyInvocation.BoundParameters.ContainsKey(nameof(Context));
         if (clusterNamed)
         {
