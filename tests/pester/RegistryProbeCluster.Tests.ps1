@@ -72,8 +72,10 @@ Describe 'Measure-ClydeRegistryProbe in-cluster' {
     }
 
     It 'counts the samples of a probe pod whose image pull fails as dropped, with the reason' {
-        Set-LabFault @{ pulls = @(@{ image = $ProbeImage; node = 'priv-1' }) }
-        $r = Measure-ClydeRegistryProbe @Probe -WarningVariable warnings -WarningAction SilentlyContinue
+        # An image no earlier test pulled, so priv-1 must pull it (kubelet skips pulls of cached images).
+        $probeImage = 'curlimages/curl:8.10.1'
+        Set-LabFault @{ pulls = @(@{ image = $probeImage; node = 'priv-1' }) }
+        $r = Measure-ClydeRegistryProbe @Probe -ProbeImage $probeImage -WarningVariable warnings -WarningAction SilentlyContinue
         $r.Samples | Should -BeGreaterOrEqual 39
         @($r.SampleRecords | Where-Object Prober -eq 'priv-1' | Where-Object Success) | Should -HaveCount 0
         @($r.SampleRecords | Where-Object Prober -eq 'priv-1').Count | Should -Be 10
@@ -87,11 +89,13 @@ Describe 'Measure-ClydeRegistryProbe in-cluster' {
     }
 
     It '-WhatIf lists the probe pods and creates nothing' {
-        $out = Measure-ClydeRegistryProbe @Probe -WhatIf 6>&1
-        $out | Should -Not -BeNullOrEmpty
-        ($out | Out-String) | Should -Match 'clydeps-probe-'
-        @($out | Where-Object { $_ -is [ClydePS.ClydeProbeResult] }) | Should -HaveCount 0
+        $before = Invoke-RestMethod -Uri "$($Lab.Url)/clydelab/v1/stats" -Headers $Headers
+        $out = Measure-ClydeRegistryProbe @Probe -WhatIf
+        $out | Should -BeNullOrEmpty
         @(Get-ProbePod) | Should -HaveCount 0
+        $after = Invoke-RestMethod -Uri "$($Lab.Url)/clydelab/v1/stats" -Headers $Headers
+        $creates = { param($s) ($s.requests | Where-Object { $_.verb -eq 'create' -and $_.resource -eq 'pods' } | Measure-Object count -Sum).Sum }
+        (& $creates $after) | Should -Be (& $creates $before)
     }
 
     It 'rejects an unknown node before creating anything' {
@@ -111,7 +115,8 @@ Describe 'Measure-ClydeRegistryProbe in-cluster' {
             @(Get-ProbePod).Count | Should -Be 4
             $ps.Stop()
             $async.IsCompleted | Should -BeTrue
-            @(Get-ProbePod | Where-Object { -not $_.metadata.deletionTimestamp }) | Should -HaveCount 0
+            $left = @(Get-ProbePod | Where-Object { -not $_.metadata.deletionTimestamp })
+            ($left | ForEach-Object { "$($_.metadata.name) $($_.status.phase) $($_.metadata.creationTimestamp)" }) -join '; ' | Should -BeNullOrEmpty
         }
         finally { $ps.Dispose() }
     }

@@ -34,7 +34,14 @@ public abstract class ClydeCmdletBase : PSCmdlet, IDisposable
             task.ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
             foreach (Action action in queue.GetConsumingEnumerable())
             {
-                action();
+                try
+                {
+                    action();
+                }
+                catch (PipelineStoppedException) when (Stopping.IsCancellationRequested)
+                {
+                    // Write* throws once the pipeline stops; keep waiting, so the work's cleanup ends before the cmdlet does.
+                }
             }
 
             try
