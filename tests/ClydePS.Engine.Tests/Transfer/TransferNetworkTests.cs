@@ -339,3 +339,39 @@ static class PullHandleTestExtensions
 {
     public static double Duration(this PullHandle p) => p.EndTime!.Value - p.StartTime;
 }
+
+public class NodeRegistryStreamTests
+{
+    const long MB = 1_048_576;
+
+    [Fact]
+    public void StreamFromAPrivateNodeCrossesItsNatAndDownlink()
+    {
+        var net = new TransferNetwork(new TransferNetworkOptions { RegistryBandwidthMBps = 1000 });
+        var nat = net.AddNatGateway("nat", 50);
+        net.AddNode("priv-0", 100, natGateway: nat);
+        net.AddNode("priv-1", 100, natGateway: nat);
+        net.AddNode("pub-0", 40);
+        var a = net.StartRegistryStream(50 * MB, null, "priv-0");
+        var b = net.StartRegistryStream(50 * MB, null, "priv-1");
+        var c = net.StartRegistryStream(40 * MB, null, "pub-0");
+        var free = net.StartRegistryStream(100 * MB);
+        net.RunUntilIdle();
+        Assert.Equal(2.0, a.EndTime!.Value, 6); // NAT 50 MB/s shared by two
+        Assert.Equal(2.0, b.EndTime!.Value, 6);
+        Assert.Equal(1.0, c.EndTime!.Value, 6); // the node's 40 MB/s downlink
+        Assert.Equal(100.0 / 910, free.EndTime!.Value, 6); // no node: the registry egress left over (1000 - 25 - 25 - 40)
+    }
+
+    [Fact]
+    public void StreamSharesTheNodeDownlinkWithItsPulls()
+    {
+        var net = new TransferNetwork(new TransferNetworkOptions { RegistryBandwidthMBps = 1000 });
+        net.AddNode("n", 100);
+        var pull = net.StartPull("n", [new TransferLayer("sha256:aa", 100 * MB)]);
+        var s = net.StartRegistryStream(50 * MB, null, "n");
+        net.RunUntilIdle();
+        Assert.Equal(1.0, s.EndTime!.Value, 6); // 50 MB/s each while both run
+        Assert.Equal(1.5, net.Now, 6);
+    }
+}
