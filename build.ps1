@@ -217,7 +217,15 @@ function Invoke-Demo {
     Import-Module $ModuleManifest -Force
     $nodes = if ($Smoke) { 8 } else { 24 }
     Write-Host "ClydePS $Version demo: a Lab cluster of $nodes nodes, half of them public"
-    $lab = Start-ClydeLab -NodeCount $nodes -PublicRatio 0.5 -Seed 7
+    $cluster = Join-Path ([IO.Path]::GetTempPath()) "clydeps-demo-$PID.json"
+    @{
+        seed       = 7
+        nodeGroups = @(@{ count = $nodes; publicRatio = 0.5 })
+        network    = @{ registryBandwidthMBps = 500; natBandwidthMBps = 250; nodeBandwidthMBps = 100 }
+        images     = @(@{ reference = 'example.com/llm/server:v1'; size = '12Gi'; layerCount = 6 })
+    } | ConvertTo-Json -Depth 5 | Set-Content $cluster
+    $lab = Start-ClydeLab -ClusterFile $cluster -TimeScale 10
+    Remove-Item $cluster
     try {
         Write-Host "Lab at $($lab.Url) (kubeconfig $($lab.KubeconfigPath))"
         Write-Host ''
@@ -230,6 +238,16 @@ function Invoke-Demo {
         if ($summary.NodeCount -ne $nodes -or $summary.Class -ne 'Mixed') {
             throw "Demo expected a Mixed cluster of $nodes nodes, got $($summary.Class) with $($summary.NodeCount)."
         }
+        $big = 'example.com/llm/server:v1'
+        Write-Host "> Get-ClydeImage -Image $big -Kubeconfig `$lab.KubeconfigPath   (through the Lab's registry mirror)"
+        $image = Get-ClydeImage -Image $big -Kubeconfig $lab.KubeconfigPath
+        $image | Format-List Image, Digest, SizeBytes, LargestLayerSizeBytes, ServedBy | Out-String | Write-Host
+        $probeNodes = $all | Where-Object Eligible | Group-Object NetworkClass | ForEach-Object { $_.Group | Select-Object -First 2 }
+        $duration = if ($Smoke) { '6s' } else { '20s' }
+        Write-Host "> `$image | Measure-ClydeRegistryProbe -Node $($probeNodes.Name -join ',') -Duration $duration -Interval 2s -SampleBytes 64MB"
+        $probe = $image | Measure-ClydeRegistryProbe -Kubeconfig $lab.KubeconfigPath -Node $probeNodes.Name -Duration $duration -Interval 2s -SampleBytes 64MB
+        $probe | Format-List Mode, Probers, Samples, FailedSamples, BandwidthMBps, JitterMs, DropRatePct, Healthy, Reason | Out-String -Width 160 | Write-Host
+        if ($probe.Mode -ne 'InCluster' -or $probe.Samples -lt $probeNodes.Count) { throw "Demo expected an in-cluster probe from $($probeNodes.Count) nodes." }
         if (Get-Command kubectl -ErrorAction Ignore) {
             Write-Host '> kubectl get nodes -o wide   (an independent client of the Lab)'
             $cache = Join-Path ([IO.Path]::GetTempPath()) "clydeps-kubectl-$([guid]::NewGuid().ToString('N'))"
