@@ -65,9 +65,11 @@ public sealed class InClusterProber(ClusterGateway gateway)
         {
             foreach (var pod in pods)
             {
+                // Recorded before the call: a create cut short by Ctrl+C may still land, and cleanup must find it
+                // (deleting a pod that was never made is a harmless 404).
+                created.Add(pod.Metadata.Name);
                 await gateway.CallAsync("create probe pod", $"{ns}/{pod.Metadata.Name}",
                     (c, ct) => c.CoreV1.CreateNamespacedPodAsync(pod, ns, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-                created.Add(pod.Metadata.Name);
                 log?.Invoke($"Created probe pod {ns}/{pod.Metadata.Name} on node {pod.Spec.NodeName}.");
             }
 
