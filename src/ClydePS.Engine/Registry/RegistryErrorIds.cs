@@ -17,4 +17,5 @@ public static class RegistryErrorIds
     public const string PullSecretInvalid = "ClydePullSecretInvalid";
     public const string MirrorInvalid = "ClydeRegistryMirrorInvalid";
     public const string CaCertificateInvalid = "ClydeCaCertificateInvalid";
+    public const string ProxyInvalid = "ClydeProxyInvalid";
 }
