@@ -116,3 +116,92 @@ Describe 'TLS and plain HTTP' -Skip:$registryToolsMissing {
         (Get-ClydeImage "$($open.Host)/clyde/app:v1").Digest | Should -Be $single.Digest
     }
 }
+
+Describe '-ImagePullSecret from a Lab' -Skip:$registryToolsMissing {
+    BeforeAll {
+        # The Lab's registry mirror (which every cmdlet given the Lab's kubeconfig asks first) synthesises any image
+        # it is asked for; declaring these missing makes it answer 404, so the requests fall back to the real,
+        # basic-auth registry and the secret's credentials are what gets them through.
+        $clusterFile = New-TestClusterFile @{
+            nodes  = @(@{ name = 'node-1'; internalIPs = @('10.0.0.1') })
+            images = @(
+                @{ reference = "$($basic.Host)/clyde/app:v1"; missing = $true }
+                @{ reference = "$($basic.Host)/clyde/app:nope"; missing = $true }
+            )
+        } -Name 'pull-secret-cluster.json'
+        $script:lab = Start-ClydeLab -ClusterFile $clusterFile
+        $script:labToken = (Get-Content -Raw (Join-Path $lab.StateDirectory 'token')).Trim()
+        $script:cache = Join-Path $TestDrive 'kubectl-cache'
+
+        function New-LabPullSecret([string] $Name, [string] $Server, [string] $UserName, [string] $Secret) {
+            if (Get-Command kubectl -ErrorAction Ignore) {
+                # kubectl builds the .dockerconfigjson itself (an independent producer of the format); the Lab takes
+                # JSON bodies, so the secret is rendered client-side and created from the file form.
+                $json = kubectl --kubeconfig $lab.KubeconfigPath --cache-dir $cache create secret docker-registry $Name `
+                    "--docker-server=$Server" "--docker-username=$UserName" "--docker-password=$Secret" --dry-run=client -o json
+                $out = $json | kubectl --kubeconfig $lab.KubeconfigPath --cache-dir $cache create -f - 2>&1
+                if ($LASTEXITCODE -ne 0) { throw "kubectl create secret failed: $out" }
+                return
+            }
+            $config = @{ auths = @{ $Server = @{ username = $UserName; password = $Secret; auth = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("${UserName}:$Secret")) } } } |
+                ConvertTo-Json -Depth 5 -Compress
+            $body = @{
+                apiVersion = 'v1'; kind = 'Secret'; type = 'kubernetes.io/dockerconfigjson'
+                metadata = @{ name = $Name; namespace = 'default' }
+                data = @{ '.dockerconfigjson' = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($config)) }
+            } | ConvertTo-Json -Depth 5
+            $null = Invoke-RestMethod -Method Post -Uri "$($lab.Url)/api/v1/namespaces/default/secrets" -Body $body -ContentType 'application/json' `
+                -Headers @{ Authorization = "Bearer $labToken" } -NoProxy
+        }
+
+        New-LabPullSecret 'clyde-pull' $basic.Host $user $password
+        New-LabPullSecret 'clyde-pull-wrong' $basic.Host $user "$password-wrong"
+    }
+
+    AfterAll {
+        if ($lab) { $lab | Stop-ClydeLab }
+    }
+
+    It 'authenticates with the credentials of a kubernetes.io/dockerconfigjson secret' {
+        { Get-ClydeImage "$($basic.Host)/clyde/app:v1" -Kubeconfig $lab.KubeconfigPath -ErrorAction Stop } | Should -Throw -ErrorId 'ClydeRegistryAuthFailed*'
+        $image = Get-ClydeImage "$($basic.Host)/clyde/app:v1" -ImagePullSecret clyde-pull -Kubeconfig $lab.KubeconfigPath
+        $image.Digest | Should -Be $single.Digest
+        $image.ServedBy | Should -Be $basic.Host
+        $r = Measure-ClydeRegistryProbe "$($basic.Host)/clyde/app:v1" -Local -ImagePullSecret clyde-pull -Kubeconfig $lab.KubeconfigPath -Interval 0.2 -Duration 0.4 -SampleBytes 16KB
+        $r.FailedSamples | Should -Be 0
+    }
+
+    It 'reports a missing secret as ClydePullSecretNotFound, naming it and how to create it' {
+        $err = { Get-ClydeImage "$($basic.Host)/clyde/app:v1" -ImagePullSecret no-such-secret -Kubeconfig $lab.KubeconfigPath -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ClydePullSecretNotFound*' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err.TargetObject | Should -Be 'default/no-such-secret'
+        $err.Exception.Message | Should -Match 'default/no-such-secret does not exist'
+        $err.Exception.Message | Should -Match 'kubectl create secret docker-registry'
+    }
+
+    It 'keeps the secret''s password and its base64 forms out of every stream' {
+        $base64 = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("${user}:$password"))
+        $wrongBase64 = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("${user}:$password-wrong"))
+        $DebugPreference = 'Continue'
+        $output = & {
+            Get-ClydeImage "$($basic.Host)/clyde/app:v1" -ImagePullSecret clyde-pull -Kubeconfig $lab.KubeconfigPath -Verbose -Debug
+            try { Get-ClydeImage "$($basic.Host)/clyde/app:v1" -ImagePullSecret clyde-pull-wrong -Kubeconfig $lab.KubeconfigPath -Verbose -Debug -ErrorAction Stop } catch { $_ }
+            Get-ClydeImage "$($basic.Host)/clyde/app:nope" -ImagePullSecret clyde-pull -Kubeconfig $lab.KubeconfigPath -Verbose -Debug -ErrorAction Continue
+            Measure-ClydeRegistryProbe "$($basic.Host)/clyde/app:v1" -Local -ImagePullSecret clyde-pull -Kubeconfig $lab.KubeconfigPath -Interval 0.2 -Duration 0.4 -SampleBytes 8KB -Verbose -Debug
+        } *>&1
+        $DebugPreference = 'SilentlyContinue'
+        $text = ($output | ForEach-Object {
+                if ($_ -is [System.Management.Automation.ErrorRecord]) { $_.FullyQualifiedErrorId; $_.ToString(); $_.Exception.ToString(); $_.ErrorDetails.Message; $_.TargetObject }
+                elseif ($_ -is [System.Management.Automation.InformationalRecord]) { $_.Message }
+                else { $_ | Format-List * | Out-String -Width 500; $_ | ConvertTo-Json -Depth 6 -WarningAction Ignore }
+            }) -join "`n"
+        @($output | Where-Object { $_ -is [System.Management.Automation.DebugRecord] }).Count | Should -BeGreaterThan 3
+        @($output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }).Count | Should -Be 2
+        $text | Should -Match 'clyde-pull'
+        $text | Should -Match 'ClydeRegistryAuthFailed'
+        foreach ($secret in $password, $base64, $wrongBase64) {
+            $text | Should -Not -Match ([regex]::Escape($secret))
+        }
+    }
+}
