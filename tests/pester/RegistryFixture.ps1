@@ -246,12 +246,12 @@ function New-TestNetNamespace {
         HostAddress = "10.213.$third.1"; NamespaceAddress = "10.213.$third.2"
     }
     $steps = @(
-        @('link', 'add', $ns.HostInterface, 'type', 'veth', 'peer', 'name', $ns.NamespaceInterface, 'netns', $Name)
-        @('addr', 'add', "$($ns.HostAddress)/30", 'dev', $ns.HostInterface)
-        @('link', 'set', $ns.HostInterface, 'up')
-        @('netns', 'exec', $Name, 'ip', 'addr', 'add', "$($ns.NamespaceAddress)/30", 'dev', $ns.NamespaceInterface)
-        @('netns', 'exec', $Name, 'ip', 'link', 'set', $ns.NamespaceInterface, 'up')
-        @('netns', 'exec', $Name, 'ip', 'link', 'set', 'lo', 'up')
+        , @('link', 'add', $ns.HostInterface, 'type', 'veth', 'peer', 'name', $ns.NamespaceInterface, 'netns', $Name)
+        , @('addr', 'add', "$($ns.HostAddress)/30", 'dev', $ns.HostInterface)
+        , @('link', 'set', $ns.HostInterface, 'up')
+        , @('netns', 'exec', $Name, 'ip', 'addr', 'add', "$($ns.NamespaceAddress)/30", 'dev', $ns.NamespaceInterface)
+        , @('netns', 'exec', $Name, 'ip', 'link', 'set', $ns.NamespaceInterface, 'up')
+        , @('netns', 'exec', $Name, 'ip', 'link', 'set', 'lo', 'up')
     )
     foreach ($step in $steps) {
         $out = ip @step 2>&1

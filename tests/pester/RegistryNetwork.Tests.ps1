@@ -10,6 +10,17 @@ BeforeDiscovery {
     $script:remoteAddress = Get-NonLoopbackAddress
     $script:noRemoteAddress = -not $remoteAddress
     $script:kubectlMissing = -not (Get-Command kubectl -ErrorAction Ignore)
+    # The bandwidth test needs a network namespace; it is skipped (with this reason) only where one cannot be made.
+    $script:netnsUnavailable = $null
+    if (-not $IsLinux -or -not (Get-Command ip -ErrorAction Ignore) -or -not (Get-Command tc -ErrorAction Ignore)) {
+        $script:netnsUnavailable = 'needs Linux with ip and tc (iproute2)'
+    }
+    else {
+        $probeName = "clydeps-check-$PID"
+        $out = ip netns add $probeName 2>&1
+        if ($LASTEXITCODE -ne 0) { $script:netnsUnavailable = "ip netns add is not permitted here: $out" }
+        else { $null = ip netns del $probeName 2>&1 }
+    }
 }
 
 BeforeAll {
@@ -203,5 +214,42 @@ Describe '-ImagePullSecret from a Lab' -Skip:$registryToolsMissing {
         foreach ($secret in $password, $base64, $wrongBase64) {
             $text | Should -Not -Match ([regex]::Escape($secret))
         }
+    }
+}
+
+Describe 'Probe bandwidth against a rate the kernel enforces' -Skip:$registryToolsMissing {
+    BeforeAll {
+        $script:shapedRateMbit = 40
+        $script:namespace = $null
+        $script:shaped = $null
+        if (-not $netnsUnavailable) {
+            # One ~64 MiB layer (random bytes, gzipped), pushed through loopback into the shared storage.
+            $script:big = New-TestImageLayout -Path (Join-Path $TestDrive 'big') -Tag v1 -Seed 31 -LayerSizes 64MB, 16KB
+            Publish-TestImage $big "$($open.Host)/clyde/big:v1"
+            # The registry runs in its own network namespace behind a veth pair; tbf shapes what it sends.
+            $script:namespace = New-TestNetNamespace "clydeps-bw-$PID"
+            $out = ip netns exec $namespace.Name tc qdisc add dev $namespace.NamespaceInterface root tbf rate "$($shapedRateMbit)mbit" burst 32kbit latency 400ms 2>&1
+            if ($LASTEXITCODE -ne 0) { throw "tc qdisc add tbf failed: $out" }
+            $script:shaped = Start-TestRegistry -Folder (Join-Path $TestDrive 'shaped') -Storage $storage -Address $namespace.NamespaceAddress -NetNamespace $namespace.Name
+        }
+    }
+
+    AfterAll {
+        Stop-TestRegistry $shaped
+        Remove-TestNetNamespace $namespace
+    }
+
+    It 'measures the shaped rate (tbf 40 Mbit/s) within 15 %' {
+        if ($netnsUnavailable) { Set-ItResult -Skipped -Because $netnsUnavailable; return }
+        $expected = $shapedRateMbit * 1e6 / 8 / 1MB   # 4.768 MB/s (MB = 1,048,576 bytes)
+        # Samples of 10 MiB take about 2.2 s each at this rate, one every 3 s.
+        $r = Measure-ClydeRegistryProbe "$($shaped.Host)/clyde/big:v1" -Local -AllowInsecureHttp -SampleBytes 10MB -Interval 3s -Duration 15s
+        $r.BlobSizeBytes | Should -BeGreaterThan 60MB
+        $r.Samples | Should -Be 5
+        $r.FailedSamples | Should -Be 0
+        $perSample = ($r.SampleRecords | ForEach-Object { '{0:0.000}' -f $_.BandwidthMBps }) -join ', '
+        Write-Host "    shaped $shapedRateMbit Mbit/s = $('{0:0.000}' -f $expected) MB/s; measured $('{0:0.000}' -f $r.BandwidthMBps) MB/s (samples: $perSample)"
+        $r.SampleRecords | ForEach-Object { $_.Bytes | Should -Be 10MB; $_.Seconds | Should -BeGreaterThan 1.5 }
+        [Math]::Abs($r.BandwidthMBps - $expected) / $expected | Should -BeLessOrEqual 0.15 -Because "the probe measured $($r.BandwidthMBps) MB/s against a shaped $expected MB/s"
     }
 }
