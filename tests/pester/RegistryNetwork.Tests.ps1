@@ -253,3 +253,29 @@ Describe 'Probe bandwidth against a rate the kernel enforces' -Skip:$registryToo
         [Math]::Abs($r.BandwidthMBps - $expected) / $expected | Should -BeLessOrEqual 0.15 -Because "the probe measured $($r.BandwidthMBps) MB/s against a shaped $expected MB/s"
     }
 }
+
+Describe 'Probe drop rate and jitter against injected faults' -Skip:$registryToolsMissing {
+    It 'reports the injected drop rate within 2 points and the injected jitter within 25 %' {
+        # In front of the registry: one blob GET in every 10 is reset before any response byte (10 %), and each
+        # other one waits a seeded delay, uniform in [5, 65] ms, before it is forwarded. Two independent uniform
+        # delays differ by (65 - 5) / 3 = 20 ms on average: the jitter (mean absolute TTFB difference) injected.
+        $proxy = [ClydeTest.FaultProxy]::new('127.0.0.1', $open.Port, 1234, 10, 5.0, 65.0)
+        try {
+            $r = Measure-ClydeRegistryProbe "$($proxy.HostPort)/clyde/app:v1" -Local -SampleBytes 4KB -Interval 0.1 -Duration 21
+            $injectedDrop = $proxy.InjectedDropRatePct
+            $injectedMad = $proxy.InjectedMadMs
+            Write-Host ("    injected drop {0:0.00} % ({1} of {2}), reported {3:0.00} %; injected jitter {4:0.00} ms (expected 20), reported {5:0.00} ms" -f
+                $injectedDrop, $proxy.Dropped, $proxy.SampleRequests, $r.DropRatePct, $injectedMad, $r.JitterMs)
+            $r.Samples | Should -BeGreaterOrEqual 200
+            # Every sample is one request the proxy saw, and no dropped request was retried behind the probe's back.
+            $proxy.SampleRequests | Should -Be $r.Samples
+            $r.FailedSamples | Should -Be $proxy.Dropped
+            $r.SampleRecords | Where-Object { -not $_.Success } | ForEach-Object { $_.StatusCode | Should -Be 0 }
+            [Math]::Abs($r.DropRatePct - 10) | Should -BeLessOrEqual 2
+            [Math]::Abs($r.DropRatePct - $injectedDrop) | Should -BeLessOrEqual 2
+            [Math]::Abs($injectedMad - 20) / 20 | Should -BeLessOrEqual 0.25 -Because 'the seeded delays should have about their expected spread'
+            [Math]::Abs($r.JitterMs - $injectedMad) / $injectedMad | Should -BeLessOrEqual 0.25
+        }
+        finally { $proxy.Dispose() }
+    }
+}

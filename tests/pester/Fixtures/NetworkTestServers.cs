@@ -162,7 +162,7 @@ namespace ClydeTest
 
     /// <summary>
     /// A fault-injecting HTTP proxy in front of one registry (the prober uses it as the registry host). Every
-    /// connection carries one request (the proxy answers with 'Connection: close'). Blob GETs are the samples: in
+    /// connection carries one request (the proxy answers with 'Connection: close'). Range GETs of blobs are the samples: in
     /// each block of <see cref="DropEvery"/> of them, one chosen by the seed is dropped (TCP reset before any
     /// response byte); each other one waits a delay drawn by the seed, uniform in [MinDelayMs, MaxDelayMs], before it
     /// is forwarded, so its time to first byte grows by that delay. Other requests pass through untouched.
@@ -174,7 +174,7 @@ namespace ClydeTest
         private readonly Random _delayRandom;
         private readonly string _upstreamHost;
         private readonly int _upstreamPort;
-        private int _blobRequests;
+        private int _sampleRequests;
         private int _dropInBlock = -1;
 
         public FaultProxy(string upstreamHost, int upstreamPort, int seed, int dropEvery, double minDelayMs, double maxDelayMs)
@@ -188,20 +188,20 @@ namespace ClydeTest
             MaxDelayMs = maxDelayMs;
         }
 
-        /// <summary>One blob GET in each block of this many is dropped; 0 drops none.</summary>
+        /// <summary>One sample in each block of this many is dropped; 0 drops none.</summary>
         public int DropEvery { get; }
 
         public double MinDelayMs { get; }
 
         public double MaxDelayMs { get; }
 
-        public int BlobRequests { get { lock (_gate) return _blobRequests; } }
+        public int SampleRequests { get { lock (_gate) return _sampleRequests; } }
 
         public int Dropped;
 
         public int OtherRequests;
 
-        /// <summary>The delays given to the blob GETs that were answered, in order.</summary>
+        /// <summary>The delays given to the samples that were answered, in order.</summary>
         public List<double> Delays { get; } = new List<double>();
 
         /// <summary>Mean absolute difference of consecutive injected delays: the jitter the proxy added.</summary>
@@ -219,7 +219,7 @@ namespace ClydeTest
             }
         }
 
-        public double InjectedDropRatePct { get { lock (_gate) return _blobRequests == 0 ? 0 : Dropped * 100.0 / _blobRequests; } }
+        public double InjectedDropRatePct { get { lock (_gate) return _sampleRequests == 0 ? 0 : Dropped * 100.0 / _sampleRequests; } }
 
         protected override async Task HandleAsync(TcpClient client)
         {
@@ -227,14 +227,16 @@ namespace ClydeTest
             var head = await ReadHeadAsync(stream);
             if (head == null) return;
             var requestLine = head.Substring(0, head.IndexOf("\r\n", StringComparison.Ordinal));
-            var isSample = requestLine.StartsWith("GET ", StringComparison.Ordinal) && requestLine.Contains("/blobs/");
+            // Probe samples are Range GETs of a blob (a whole-blob GET, such as an image config, is not one).
+            var isSample = requestLine.StartsWith("GET ", StringComparison.Ordinal) && requestLine.Contains("/blobs/")
+                && head.IndexOf("\r\nRange:", StringComparison.OrdinalIgnoreCase) >= 0;
             var delay = 0.0;
             if (isSample)
             {
                 bool drop;
                 lock (_gate)
                 {
-                    var index = _blobRequests++;
+                    var index = _sampleRequests++;
                     if (DropEvery > 0 && index % DropEvery == 0) _dropInBlock = _dropRandom.Next(DropEvery);
                     drop = DropEvery > 0 && index % DropEvery == _dropInBlock;
                     if (drop) Dropped++;
