@@ -279,3 +279,77 @@ Describe 'Probe drop rate and jitter against injected faults' -Skip:$registryToo
         finally { $proxy.Dispose() }
     }
 }
+
+Describe 'Proxies from the environment' -Skip:$registryToolsMissing {
+    BeforeAll {
+        $script:forward = [ClydeTest.ForwardProxy]::new()
+    }
+
+    AfterAll {
+        Set-ProxyEnvironment @{}
+        if ($forward) { $forward.Dispose() }
+    }
+
+    BeforeEach { $forward.Clear() }
+
+    AfterEach { Set-ProxyEnvironment @{} }
+
+    It 'tunnels HTTPS through HTTPS_PROXY (CONNECT), read at each call' -Skip:$noRemoteAddress {
+        # Set in this session after earlier calls: .NET's default proxy would have read the environment once.
+        Set-ProxyEnvironment @{ HTTPS_PROXY = $forward.Url }
+        $image = Get-ClydeImage "$($remoteTls.Host)/clyde/app:v1" -CaCertificatePath $pki.CaPath
+        $image.Digest | Should -Be $single.Digest
+        @($forward.Requests) | Should -Contain "CONNECT $($remoteTls.Host)"
+        $r = Measure-ClydeRegistryProbe $image -Local -CaCertificatePath $pki.CaPath -Interval 0.2 -Duration 0.4 -SampleBytes 16KB
+        $r.FailedSamples | Should -Be 0
+        @($forward.Requests | Where-Object { $_ -eq "CONNECT $($remoteTls.Host)" }).Count | Should -BeGreaterThan 1
+    }
+
+    It 'forwards plain HTTP through HTTP_PROXY (lower-case names work too)' -Skip:$noRemoteAddress {
+        Set-ProxyEnvironment @{ http_proxy = $forward.HostPort }   # no scheme: http:// as Docker assumes
+        (Get-ClydeImage "$($remotePlain.Host)/clyde/app:v1" -AllowInsecureHttp).Digest | Should -Be $single.Digest
+        @($forward.Requests) | Should -Contain "GET http://$($remotePlain.Host)/v2/clyde/app/manifests/v1"
+    }
+
+    It 'goes direct to a registry NO_PROXY names (<Form>)' -Skip:$noRemoteAddress -ForEach @(
+        @{ Form = 'the address'; NoProxy = { $remoteAddress } }
+        @{ Form = 'addresses with ports in a list'; NoProxy = { "registry.example.com, $($remoteTls.Host),$($remotePlain.Host)" } }
+        @{ Form = 'a CIDR range'; NoProxy = { ($remoteAddress -replace '\.\d+$', '.0') + '/24' } }
+        @{ Form = 'everything (*)'; NoProxy = { '*' } }
+    ) {
+        Set-ProxyEnvironment @{ HTTPS_PROXY = $forward.Url; HTTP_PROXY = $forward.Url; NO_PROXY = (& $NoProxy) }
+        (Get-ClydeImage "$($remoteTls.Host)/clyde/app:v1" -CaCertificatePath $pki.CaPath).Digest | Should -Be $single.Digest
+        (Get-ClydeImage "$($remotePlain.Host)/clyde/app:v1" -AllowInsecureHttp).Digest | Should -Be $single.Digest
+        $forward.Count | Should -Be 0
+    }
+
+    It 'still uses the proxy for a registry NO_PROXY does not name' -Skip:$noRemoteAddress {
+        Set-ProxyEnvironment @{ HTTPS_PROXY = $forward.Url; NO_PROXY = "registry.example.com,$($remoteAddress):1" }
+        (Get-ClydeImage "$($remoteTls.Host)/clyde/app:v1" -CaCertificatePath $pki.CaPath).Digest | Should -Be $single.Digest
+        $forward.Count | Should -BeGreaterThan 0
+    }
+
+    It 'never proxies a loopback registry, as Docker and containerd do' {
+        Set-ProxyEnvironment @{ HTTPS_PROXY = $forward.Url; HTTP_PROXY = $forward.Url }
+        (Get-ClydeImage "$($open.Host)/clyde/app:v1").Digest | Should -Be $single.Digest
+        (Get-ClydeImage "$($tls.Host)/clyde/app:v1" -CaCertificatePath $pki.CaPath).Digest | Should -Be $single.Digest
+        $localhost = $open.Host -replace '^127\.0\.0\.1', 'localhost'
+        (Get-ClydeImage "$localhost/clyde/app:v1").Digest | Should -Be $single.Digest
+        $forward.Count | Should -Be 0
+    }
+
+    It 'keeps a proxy password out of every stream' -Skip:$noRemoteAddress {
+        $proxyPassword = 'Pr0xy-' + [guid]::NewGuid().ToString('N').Substring(0, 10)
+        Set-ProxyEnvironment @{ HTTPS_PROXY = "http://proxyuser:$proxyPassword@$($forward.HostPort)" }
+        $DebugPreference = 'Continue'
+        $output = & {
+            Get-ClydeImage "$($remoteTls.Host)/clyde/app:v1" -CaCertificatePath $pki.CaPath -Verbose -Debug
+            try { Get-ClydeImage "$($remoteTls.Host)/clyde/app:v1" -Verbose -Debug -ErrorAction Stop } catch { $_ }
+        } *>&1
+        $DebugPreference = 'SilentlyContinue'
+        $forward.Count | Should -BeGreaterThan 0
+        $text = ($output | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $_.Exception.ToString() } elseif ($_.Message) { $_.Message } else { $_ | Out-String } }) -join "`n"
+        $text | Should -Match 'HTTPS_PROXY=http://127\.0\.0\.1'
+        $text | Should -Not -Match ([regex]::Escape($proxyPassword))
+    }
+}
