@@ -105,7 +105,14 @@ function Start-TestRegistry {
         [Parameter(Mandatory)] [string] $Storage,
         [ValidateSet('none', 'htpasswd', 'token')] [string] $Auth = 'none',
         [string] $HtpasswdPath,
-        $TokenServer
+        $TokenServer,
+        # The address to listen on (default loopback); with -NetNamespace, an address of that namespace.
+        [string] $Address = '127.0.0.1',
+        # Serve HTTPS with this certificate (PEM, leaf first) and key (PEM).
+        [string] $TlsCertificatePath,
+        [string] $TlsKeyPath,
+        # Run the registry inside this network namespace (ip netns exec).
+        [string] $NetNamespace
     )
     $null = New-Item -ItemType Directory -Force $Folder, $Storage
     $port = Get-FreeTcpPort
@@ -119,9 +126,10 @@ function Start-TestRegistry {
         '  filesystem:'
         "    rootdirectory: $Storage"
         'http:'
-        "  addr: 127.0.0.1:$port"
+        "  addr: ${Address}:$port"
         "  secret: clyde-test-$port"
     )
+    if ($TlsCertificatePath) { $lines += '  tls:', "    certificate: $TlsCertificatePath", "    key: $TlsKeyPath" }
     switch ($Auth) {
         'htpasswd' { $lines += 'auth:', '  htpasswd:', '    realm: clyde-test', "    path: $HtpasswdPath" }
         'token' {
@@ -133,22 +141,134 @@ function Start-TestRegistry {
     }
     $config = Join-Path $Folder 'config.yml'
     Set-Content -LiteralPath $config -Value ($lines -join "`n")
-    $process = Start-Process -FilePath (Get-Command docker-registry).Source -ArgumentList 'serve', $config -PassThru `
+    $registry = (Get-Command docker-registry).Source
+    # 'ip netns exec' execs the registry, so the process started is the registry itself.
+    $file, $arguments = if ($NetNamespace) { (Get-Command ip).Source, @('netns', 'exec', $NetNamespace, $registry, 'serve', $config) } else { $registry, @('serve', $config) }
+    $process = Start-Process -FilePath $file -ArgumentList $arguments -PassThru `
         -RedirectStandardOutput (Join-Path $Folder 'stdout.log') -RedirectStandardError (Join-Path $Folder 'stderr.log')
+    $hostPort = if ($Address.Contains(':')) { "[$Address]:$port" } else { "${Address}:$port" }
+    $scheme = if ($TlsCertificatePath) { 'https' } else { 'http' }
     $deadline = [DateTime]::UtcNow.AddSeconds(20)
     while ($true) {
         try {
-            $null = Invoke-WebRequest "http://127.0.0.1:$port/v2/" -SkipHttpErrorCheck -TimeoutSec 2 -NoProxy
+            $null = Invoke-WebRequest "${scheme}://$hostPort/v2/" -SkipHttpErrorCheck -SkipCertificateCheck -TimeoutSec 2 -NoProxy
             break
         }
         catch {
             if ($process.HasExited -or [DateTime]::UtcNow -gt $deadline) {
-                throw "docker-registry did not start on port ${port}: $(Get-Content -Raw (Join-Path $Folder 'stderr.log') -ErrorAction Ignore)"
+                throw "docker-registry did not start on ${hostPort}: $(Get-Content -Raw (Join-Path $Folder 'stderr.log') -ErrorAction Ignore)"
             }
             Start-Sleep -Milliseconds 100
         }
     }
-    return [pscustomobject]@{ Host = "127.0.0.1:$port"; Port = $port; Process = $process; Folder = $Folder }
+    return [pscustomobject]@{ Host = $hostPort; Port = $port; Process = $process; Folder = $Folder }
+}
+
+function New-TestCertificateAuthority {
+    <#
+        Writes a test CA (ca.pem) and a server certificate it signs (server.pem, server.key) for the given IP addresses
+        and DNS names into -Folder, with .NET's CertificateRequest (no openssl needed).
+    #>
+    param([Parameter(Mandatory)] [string] $Folder, [string[]] $IPAddress = @('127.0.0.1'), [string[]] $DnsName = @('localhost'))
+    $null = New-Item -ItemType Directory -Force $Folder
+    $x509 = 'System.Security.Cryptography.X509Certificates'
+    $curve = [Security.Cryptography.ECCurve+NamedCurves]::nistP256
+    $caKey = [Security.Cryptography.ECDsa]::Create($curve)
+    $caRequest = New-Object "$x509.CertificateRequest" 'CN=ClydePS test CA', $caKey, ([Security.Cryptography.HashAlgorithmName]::SHA256)
+    $caRequest.CertificateExtensions.Add((New-Object "$x509.X509BasicConstraintsExtension" $true, $false, 0, $true))
+    $caRequest.CertificateExtensions.Add((New-Object "$x509.X509KeyUsageExtension" ([Security.Cryptography.X509Certificates.X509KeyUsageFlags]'KeyCertSign, CrlSign'), $true))
+    $ca = $caRequest.CreateSelfSigned([DateTimeOffset]::UtcNow.AddDays(-1), [DateTimeOffset]::UtcNow.AddDays(7))
+
+    $key = [Security.Cryptography.ECDsa]::Create($curve)
+    $request = New-Object "$x509.CertificateRequest" 'CN=ClydePS test registry', $key, ([Security.Cryptography.HashAlgorithmName]::SHA256)
+    $san = New-Object "$x509.SubjectAlternativeNameBuilder"
+    foreach ($name in $DnsName) { $san.AddDnsName($name) }
+    foreach ($ip in $IPAddress) { $san.AddIpAddress([Net.IPAddress]::Parse($ip)) }
+    $request.CertificateExtensions.Add($san.Build())
+    $request.CertificateExtensions.Add((New-Object "$x509.X509BasicConstraintsExtension" $false, $false, 0, $false))
+    $serverAuth = [Security.Cryptography.OidCollection]::new()
+    $null = $serverAuth.Add([Security.Cryptography.Oid]::new('1.3.6.1.5.5.7.3.1'))
+    $request.CertificateExtensions.Add((New-Object "$x509.X509EnhancedKeyUsageExtension" $serverAuth, $false))
+    $serial = [byte[]]::new(8)
+    [Security.Cryptography.RandomNumberGenerator]::Fill($serial)
+    $serial[0] = $serial[0] -band 0x7f
+    $certificate = $request.Create($ca, [DateTimeOffset]::UtcNow.AddHours(-1), [DateTimeOffset]::UtcNow.AddDays(6), $serial)
+
+    $result = [pscustomobject]@{
+        CaPath          = Join-Path $Folder 'ca.pem'
+        CertificatePath = Join-Path $Folder 'server.pem'
+        KeyPath         = Join-Path $Folder 'server.key'
+    }
+    Set-Content -LiteralPath $result.CaPath -Value $ca.ExportCertificatePem()
+    Set-Content -LiteralPath $result.CertificatePath -Value $certificate.ExportCertificatePem()
+    Set-Content -LiteralPath $result.KeyPath -Value $key.ExportPkcs8PrivateKeyPem()
+    return $result
+}
+
+function Get-NonLoopbackAddress {
+    # An IPv4 address of this machine that is not loopback (the registry listens there to be "remote"), else $null.
+    $addresses = [Net.NetworkInformation.NetworkInterface]::GetAllNetworkInterfaces() |
+        Where-Object { $_.OperationalStatus -eq 'Up' -and $_.NetworkInterfaceType -ne 'Loopback' } |
+        ForEach-Object { $_.GetIPProperties().UnicastAddresses.Address } |
+        Where-Object { $_.AddressFamily -eq 'InterNetwork' -and -not [Net.IPAddress]::IsLoopback($_) }
+    $first = @($addresses)[0]
+    if ($first) { return $first.ToString() }
+    return $null
+}
+
+function Import-NetworkTestServers {
+    if ('ClydeTest.ForwardProxy' -as [type]) { return }
+    $assemblies = 'System.Net.Primitives', 'System.Collections.Concurrent', 'System.Net.Sockets', 'System.Threading',
+        'System.Private.Uri', 'System.Runtime', 'System.Linq', 'System.Collections', 'System.Memory', 'System.Threading.Thread'
+    Add-Type -Path (Join-Path $PSScriptRoot 'Fixtures/NetworkTestServers.cs') -ReferencedAssemblies $assemblies
+}
+
+function New-TestNetNamespace {
+    <#
+        A network namespace joined to this one by a veth pair on a private /30: returns its name, both interface
+        names and addresses, or $null with the reason in -ErrorVariable-free form (.Reason) when namespaces are not permitted.
+    #>
+    param([Parameter(Mandatory)] [string] $Name)
+    if (-not $IsLinux -or -not (Get-Command ip -ErrorAction Ignore)) { return [pscustomobject]@{ Name = $null; Reason = 'no Linux ip command' } }
+    $out = ip netns add $Name 2>&1
+    if ($LASTEXITCODE -ne 0) { return [pscustomobject]@{ Name = $null; Reason = "ip netns add is not permitted here: $out" } }
+    # A /30 in 10.213.0.0/16 that no route of this machine covers yet.
+    $used = (ip -4 route show) -join "`n"
+    $third = 0
+    foreach ($candidate in (4..251 | Get-Random -Count 40 -SetSeed ($PID % 1000))) {
+        if ($used -notmatch "10\.213\.$candidate\.") { $third = $candidate; break }
+    }
+    $suffix = ($Name -replace '[^a-z0-9]', '')
+    $suffix = $suffix.Substring([Math]::Max(0, $suffix.Length - 8))
+    $ns = [pscustomobject]@{
+        Name = $Name; Reason = $null
+        HostInterface = "vh$suffix"; NamespaceInterface = "vn$suffix"
+        HostAddress = "10.213.$third.1"; NamespaceAddress = "10.213.$third.2"
+    }
+    $steps = @(
+        , @('link', 'add', $ns.HostInterface, 'type', 'veth', 'peer', 'name', $ns.NamespaceInterface, 'netns', $Name)
+        , @('addr', 'add', "$($ns.HostAddress)/30", 'dev', $ns.HostInterface)
+        , @('link', 'set', $ns.HostInterface, 'up')
+        , @('netns', 'exec', $Name, 'ip', 'addr', 'add', "$($ns.NamespaceAddress)/30", 'dev', $ns.NamespaceInterface)
+        , @('netns', 'exec', $Name, 'ip', 'link', 'set', $ns.NamespaceInterface, 'up')
+        , @('netns', 'exec', $Name, 'ip', 'link', 'set', 'lo', 'up')
+    )
+    foreach ($step in $steps) {
+        $out = ip @step 2>&1
+        if ($LASTEXITCODE -ne 0) {
+            Remove-TestNetNamespace $ns
+            throw "ip $($step -join ' ') failed: $out"
+        }
+    }
+    return $ns
+}
+
+function Remove-TestNetNamespace {
+    param($Namespace)
+    if (-not $Namespace -or -not $Namespace.Name) { return }
+    # Deleting the namespace removes its end of the veth pair, and with it the host's end.
+    $null = ip netns del $Namespace.Name 2>&1
+    $null = ip link del $Namespace.HostInterface 2>&1
 }
 
 function Stop-TestRegistry {

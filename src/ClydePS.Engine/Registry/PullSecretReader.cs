@@ -13,8 +13,19 @@ public static class PullSecretReader
     {
         var ns = string.IsNullOrEmpty(@namespace) ? gateway.Namespace : @namespace;
         var target = $"{ns}/{name}";
-        V1Secret secret = await gateway.CallAsync("read secret", target,
-            (client, ct) => client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+        V1Secret secret;
+        try
+        {
+            secret = await gateway.CallAsync("read secret", target,
+                (client, ct) => client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ClydeException e) when (e.Kind == ClydeErrorKind.NotFound)
+        {
+            throw new ClydeException(ClydeErrorKind.NotFound, RegistryErrorIds.PullSecretNotFound,
+                $"The image pull secret {target} does not exist in context '{gateway.ContextName}'. Check the name and the namespace, or create it with " +
+                $"'kubectl create secret docker-registry {name} --namespace {ns} --docker-server=<registry> --docker-username=<user> --docker-password=<password>'.",
+                target, e);
+        }
         var source = $"secret {target}";
         if (secret.Data is not null && secret.Data.TryGetValue(".dockerconfigjson", out var configJson))
         {

@@ -24,6 +24,10 @@ public sealed class RegistryClient : IDisposable
     private readonly ConcurrentDictionary<string, AuthChallenge> _hostChallenge = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, (string Token, DateTimeOffset Expires)> _tokens = new(StringComparer.Ordinal);
     private readonly X509Certificate2Collection? _extraRoots;
+    private readonly EnvironmentProxy? _proxy;
+
+    // Hosts (without port) whose certificate was presented and rejected in the current HTTPS attempt.
+    private readonly ConcurrentDictionary<string, SslPolicyErrors> _rejectedCertificates = new(StringComparer.OrdinalIgnoreCase);
 
     public RegistryClient(RegistryOptions? options = null)
     {
@@ -35,6 +39,18 @@ public sealed class RegistryClient : IDisposable
         }
         _retry = new RetryPolicy(Options.Retry, Options.TimeProvider, Options.Random, Options.OnRetry);
         _extraRoots = LoadCaBundle(Options.CaCertificatePath);
+        if (Options.Handler is null)
+        {
+            _proxy = EnvironmentProxy.FromEnvironment(Options.GetEnvironmentVariable);
+            foreach (var secret in _proxy?.Secrets ?? [])
+            {
+                Options.Redactor.AddSecret(secret);
+            }
+            if (_proxy is not null)
+            {
+                Log($"Proxy settings from the environment: {_proxy}.");
+            }
+        }
         _http = new HttpClient(Options.Handler ?? CreateHandler(), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("ClydePS/" + (typeof(RegistryClient).Assembly.GetName().Version?.ToString(3) ?? "0"));
     }
@@ -184,15 +200,27 @@ public sealed class RegistryClient : IDisposable
         }
         var https = new Uri("https://" + endpoint.Host + "/");
         var httpAllowed = Options.AllowInsecureHttp || RegistryHosts.IsLoopback(endpoint.Host);
+        var tlsHost = RegistryHosts.HostWithoutPort(endpoint.Host);
+        _rejectedCertificates.TryRemove(tlsHost, out _);
         try
         {
             var response = await SendWithAuthAsync(endpoint, https, image, method, path, configure, ct).ConfigureAwait(false);
             _upstreamBase[endpoint.Host] = https;
             return response;
         }
-        catch (HttpRequestException e) when (httpAllowed && !ct.IsCancellationRequested)
+        catch (HttpRequestException e) when (!ct.IsCancellationRequested && IsTls(e) && !_rejectedCertificates.ContainsKey(tlsHost) && !httpAllowed)
         {
-            // As Docker does for insecure (and loopback) registries: HTTPS first, then plain HTTP.
+            // The handshake failed before any certificate was judged: the host most likely serves plain HTTP,
+            // which is used only for loopback registries or when the user allows it.
+            throw new ClydeException(ClydeErrorKind.Unavailable, RegistryErrorIds.InsecureRegistry,
+                $"{endpoint} did not complete a TLS handshake ({Options.Redactor.Redact(Innermost(e).Message)}); it may serve plain HTTP. " +
+                "Plain HTTP is used only for loopback registries or with -AllowInsecureHttp (use it only on a network you trust).",
+                endpoint.Host);
+        }
+        catch (HttpRequestException e) when (httpAllowed && !ct.IsCancellationRequested && !_rejectedCertificates.ContainsKey(tlsHost))
+        {
+            // As Docker does for insecure (and loopback) registries: HTTPS first, then plain HTTP. A host that
+            // presented a certificate we rejected speaks TLS: that failure is reported, never hidden by plain HTTP.
             Log($"HTTPS to {endpoint.Host} failed ({e.Message}); trying plain HTTP.");
             var http = new Uri("http://" + endpoint.Host + "/");
             var response = await SendWithAuthAsync(endpoint, http, image, method, path, configure, ct).ConfigureAwait(false);
@@ -428,9 +456,13 @@ public sealed class RegistryClient : IDisposable
                     $"{endpoint} did not answer in time. Check the network path to the registry (proxy settings, firewalls).", endpoint.Host)
                 { IsTransient = true };
             case HttpRequestException http when IsTls(http):
+                var rejected = _rejectedCertificates.TryGetValue(RegistryHosts.HostWithoutPort(endpoint.Host), out var policyErrors);
                 return new ClydeException(ClydeErrorKind.Unavailable, RegistryErrorIds.TlsFailed,
-                    $"The TLS connection to {endpoint} failed: {Options.Redactor.Redact(Innermost(http).Message)} " +
-                    "Trust the registry's CA with -CaCertificatePath, or (not recommended) use -SkipTlsVerify; a plain-HTTP registry needs -AllowInsecureHttp.",
+                    rejected
+                        ? $"The TLS connection to {endpoint} failed: {DescribeRejection(policyErrors, endpoint)} " +
+                          "Trust the registry's CA with -CaCertificatePath, or (not recommended) use -SkipTlsVerify."
+                        : $"The TLS connection to {endpoint} failed: {Options.Redactor.Redact(Innermost(http).Message)} " +
+                          "Trust the registry's CA with -CaCertificatePath, or (not recommended) use -SkipTlsVerify; a plain-HTTP registry needs -AllowInsecureHttp.",
                     endpoint.Host);
             case HttpRequestException or IOException or System.Net.Sockets.SocketException:
                 return new ClydeException(ClydeErrorKind.Unavailable, RegistryErrorIds.Unreachable,
@@ -441,6 +473,26 @@ public sealed class RegistryClient : IDisposable
                 return new ClydeException(ClydeErrorKind.Unknown, RegistryErrorIds.Error,
                     $"Unexpected error talking to {endpoint}: {Options.Redactor.Redact(exception.Message)}", endpoint.Host);
         }
+    }
+
+    private string DescribeRejection(SslPolicyErrors errors, RegistryEndpoint endpoint)
+    {
+        var reasons = new List<string>();
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
+        {
+            reasons.Add($"its certificate is not issued for {RegistryHosts.HostWithoutPort(endpoint.Host)}");
+        }
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors))
+        {
+            reasons.Add(_extraRoots is null
+                ? "its certificate is not signed by a trusted CA"
+                : "its certificate is signed neither by a trusted CA nor by one of -CaCertificatePath");
+        }
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
+        {
+            reasons.Add("it presented no certificate");
+        }
+        return string.Join(" and ", reasons) + ".";
     }
 
     private static bool IsTls(HttpRequestException e) =>
@@ -480,21 +532,38 @@ public sealed class RegistryClient : IDisposable
     {
         var handler = new SocketsHttpHandler
         {
-            // UseProxy with no Proxy set means HttpClient.DefaultProxy: HTTPS_PROXY / HTTP_PROXY / NO_PROXY on Linux
-            // and macOS, the system settings on Windows.
-            UseProxy = true,
             ConnectTimeout = Options.ConnectTimeout,
             AutomaticDecompression = DecompressionMethods.None,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         };
-        if (Options.SkipTlsVerify || _extraRoots is not null)
+        // HTTPS_PROXY / HTTP_PROXY / NO_PROXY as Docker and containerd read them (never loopback), read now rather
+        // than once per process as HttpClient.DefaultProxy does. Without them: no proxy on Linux, and the system
+        // settings on Windows and macOS.
+        if (_proxy is not null)
         {
-            handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = ValidateCertificate };
+            handler.Proxy = _proxy;
+            handler.UseProxy = true;
         }
+        else
+        {
+            handler.UseProxy = !OperatingSystem.IsLinux();
+        }
+        // Always our callback: it also records that a host spoke TLS and presented a certificate we rejected.
+        handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = ValidateCertificate };
         return handler;
     }
 
     private bool ValidateCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        var accepted = Accept(certificate, chain, errors);
+        if (!accepted && sender is SslStream { TargetHostName: { Length: > 0 } host })
+        {
+            _rejectedCertificates[host.Trim('[', ']')] = errors;
+        }
+        return accepted;
+    }
+
+    private bool Accept(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         if (Options.SkipTlsVerify || errors == SslPolicyErrors.None)
         {

@@ -15,6 +15,8 @@ public static class RegistryErrorIds
     public const string Error = "ClydeRegistryError";
     public const string RegistryConfigInvalid = "ClydeRegistryConfigInvalid";
     public const string PullSecretInvalid = "ClydePullSecretInvalid";
+    public const string PullSecretNotFound = "ClydePullSecretNotFound";
     public const string MirrorInvalid = "ClydeRegistryMirrorInvalid";
     public const string CaCertificateInvalid = "ClydeCaCertificateInvalid";
+    public const string ProxyInvalid = "ClydeProxyInvalid";
 }

@@ -41,6 +41,9 @@ public sealed record RegistryOptions
     /// <summary>Time allowed to open a TCP connection.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>Where HTTPS_PROXY, HTTP_PROXY and NO_PROXY are read (tests pass their own).</summary>
+    public Func<string, string?> GetEnvironmentVariable { get; init; } = Environment.GetEnvironmentVariable;
+
     /// <summary>Replaces the network (tests answer requests here).</summary>
     public HttpMessageHandler? Handler { get; init; }
 }
