@@ -73,7 +73,13 @@ public sealed class LocalProber(RegistryClient client, TimeProvider? timeProvide
         try
         {
             using var response = await client.SendAsync(image, HttpMethod.Get, "blobs/" + blobDigest,
-                r => r.Headers.Range = new RangeHeaderValue(0, options.SampleBytes - 1), options.Interval, limit.Token, retry: false).ConfigureAwait(false);
+                r =>
+                {
+                    r.Headers.Range = new RangeHeaderValue(0, options.SampleBytes - 1);
+                    // A fresh connection per sample, as curl in a probe pod makes: a reset of a reused connection
+                    // would otherwise be retried silently by the HTTP stack and hide a drop.
+                    r.Headers.ConnectionClose = true;
+                }, options.Interval, limit.Token, retry: false).ConfigureAwait(false);
             ttfb = _time.GetElapsedTime(began).TotalMilliseconds;
             status = (int)response.Message.StatusCode;
             await using var body = await response.Message.Content.ReadAsStreamAsync(limit.Token).ConfigureAwait(false);
