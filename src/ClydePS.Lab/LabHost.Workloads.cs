@@ -43,5 +43,6 @@ public sealed partial class LabHost
     {
         app.MapGet("/api/v1/namespaces/{ns}/pods/{name}/log", ctx => PodLogs.HandleAsync(ctx, this));
         app.MapPost("/api/v1/namespaces/{ns}/pods/{name}/binding", ctx => Scheduler.Binding.HandleAsync(ctx, this));
+        app.MapPost("/api/v1/namespaces/{ns}/pods/{name}/eviction", ctx => Scheduler.Eviction.HandleAsync(ctx, this));
     }
 }

@@ -137,6 +137,7 @@ public sealed partial class LabHost : IAsyncDisposable
 
         SeedObjects(nodes);
         Events = new Controllers.EventRecorder(this);
+        _ = Events.RunTtlAsync(o.EventTtl, _stopping.Token);
         Platform = Controllers.PlatformSetup.Start(this);
         if (Cluster.Network?.P2p == true) SpegelInstall.Create(this);
 

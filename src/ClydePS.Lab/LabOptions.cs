@@ -41,6 +41,8 @@ public sealed class LabOptions
     public Kubelet.IImagePuller? ImagePuller { get; set; }
     public bool Simulate { get; set; } = true;
     public int WatcherQueueCapacity { get; set; } = 10_000;
+    /// <summary>Events expire this long (Lab time) after their last write, as kube-apiserver's --event-ttl (default 1 h).</summary>
+    public TimeSpan EventTtl { get; set; } = TimeSpan.FromHours(1);
     /// <summary>
     /// Serve requests that carry no credential as an anonymous admin (--anonymous). kubectl (client-go)
     /// never sends credentials over plain http, so this is what lets kubectl use an http Lab. Requests

@@ -76,6 +76,56 @@ public static class Discovery
         w.WriteEndObject();
     });
 
+    /// <summary>Subresources served besides <c>/status</c>, listed as kube-apiserver lists them (kind of the request body).</summary>
+    static readonly (string Group, string Version, string Name, string Kind, string? KindGroup, string? KindVersion, string[] Verbs)[] Subresources =
+    [
+        ("", "v1", "pods/binding", "Binding", null, null, ["create"]),
+        ("", "v1", "pods/eviction", "Eviction", "policy", "v1", ["create"]),
+        ("", "v1", "pods/log", "Pod", null, null, ["get"]),
+        ("", "v1", "serviceaccounts/token", "TokenRequest", "authentication.k8s.io", "v1", ["create"]),
+    ];
+
+    static void WriteResource(Utf8JsonWriter w, ResourceDefinition d)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", d.Plural);
+        w.WriteString("singularName", d.Singular);
+        w.WriteBoolean("namespaced", d.Namespaced);
+        w.WriteString("kind", d.Kind);
+        w.WriteStartArray("verbs");
+        foreach (var v in d.Verbs) w.WriteStringValue(v);
+        w.WriteEndArray();
+        if (d.ShortNames.Length > 0)
+        {
+            w.WriteStartArray("shortNames");
+            foreach (var s in d.ShortNames) w.WriteStringValue(s);
+            w.WriteEndArray();
+        }
+        if (d.Categories.Length > 0)
+        {
+            w.WriteStartArray("categories");
+            foreach (var c in d.Categories) w.WriteStringValue(c);
+            w.WriteEndArray();
+        }
+        if (d.StorageVersionHash is not null) w.WriteString("storageVersionHash", d.StorageVersionHash);
+        w.WriteEndObject();
+    }
+
+    static void WriteSubresource(Utf8JsonWriter w, string name, bool namespaced, string kind, string? group, string? version, string[] verbs)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", name);
+        w.WriteString("singularName", "");
+        w.WriteBoolean("namespaced", namespaced);
+        if (group is not null) w.WriteString("group", group);
+        if (version is not null) w.WriteString("version", version);
+        w.WriteString("kind", kind);
+        w.WriteStartArray("verbs");
+        foreach (var v in verbs) w.WriteStringValue(v);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
     /// <summary>The APIResourceList of one group/version, or null when nothing is served there.</summary>
     public static byte[]? ResourceList(ResourceRegistry registry, string group, string version)
     {
@@ -88,43 +138,18 @@ public static class Discovery
             if (group.Length > 0) w.WriteString("apiVersion", "v1");
             w.WriteString("groupVersion", group.Length == 0 ? version : $"{group}/{version}");
             w.WriteStartArray("resources");
+            // the real server lists resources and their subresources sorted by name
+            var entries = new List<(string Name, Action<Utf8JsonWriter> Write)>();
             foreach (var d in defs)
             {
-                w.WriteStartObject();
-                w.WriteString("name", d.Plural);
-                w.WriteString("singularName", d.Singular);
-                w.WriteBoolean("namespaced", d.Namespaced);
-                w.WriteString("kind", d.Kind);
-                w.WriteStartArray("verbs");
-                foreach (var v in d.Verbs) w.WriteStringValue(v);
-                w.WriteEndArray();
-                if (d.ShortNames.Length > 0)
-                {
-                    w.WriteStartArray("shortNames");
-                    foreach (var s in d.ShortNames) w.WriteStringValue(s);
-                    w.WriteEndArray();
-                }
-                if (d.Categories.Length > 0)
-                {
-                    w.WriteStartArray("categories");
-                    foreach (var c in d.Categories) w.WriteStringValue(c);
-                    w.WriteEndArray();
-                }
-                if (d.StorageVersionHash is not null) w.WriteString("storageVersionHash", d.StorageVersionHash);
-                w.WriteEndObject();
+                entries.Add((d.Plural, w => WriteResource(w, d)));
                 if (d.HasStatus)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("name", d.Plural + "/status");
-                    w.WriteString("singularName", "");
-                    w.WriteBoolean("namespaced", d.Namespaced);
-                    w.WriteString("kind", d.Kind);
-                    w.WriteStartArray("verbs");
-                    foreach (var v in new[] { "get", "patch", "update" }) w.WriteStringValue(v);
-                    w.WriteEndArray();
-                    w.WriteEndObject();
-                }
+                    entries.Add((d.Plural + "/status", w => WriteSubresource(w, d.Plural + "/status", d.Namespaced, d.Kind, null, null, ["get", "patch", "update"])));
             }
+            foreach (var sub in Subresources)
+                if (sub.Group == group && sub.Version == version && defs.FirstOrDefault(d => d.Plural == sub.Name.Split('/')[0]) is { } parent)
+                    entries.Add((sub.Name, w => WriteSubresource(w, sub.Name, parent.Namespaced, sub.Kind, sub.KindGroup, sub.KindVersion, sub.Verbs)));
+            foreach (var (_, write) in entries.OrderBy(e => e.Name, StringComparer.Ordinal)) write(w);
             w.WriteEndArray();
             w.WriteEndObject();
         });

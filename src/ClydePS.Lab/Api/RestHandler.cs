@@ -430,7 +430,7 @@ public sealed class RestHandler
             return (200, DeleteNamespace(name, opts).Json);
         var current = _store.Get(def, ns, name) ?? throw ApiException.NotFound(def.Plural, def.Group, name);
         if (WorkloadDeletion.Prepare(_store, _clock, def, current, opts.PropagationPolicy, opts.GracePeriodSeconds, () => CheckPreconditions(_store.Get(def, ns, name)!, opts)) is { } pending)
-            return (200, def.ReturnDeletedObject ? pending.Json : ResponseWriter.SuccessStatus(pending));
+            return (200, pending.Json); // not deleted yet: the real store answers the object as marked
         current = _store.Get(def, ns, name) ?? throw ApiException.NotFound(def.Plural, def.Group, name);
         if (current.Object.Metadata.Finalizers is { Count: > 0 })
         {

@@ -9,6 +9,8 @@ namespace ClydePS.Lab.Controllers;
 /// <summary>
 /// Writes core/v1 Events as client-go's recorder does (name = object name + "." + hex nanoseconds; a repeat of
 /// the same reason and message for the same object bumps count and lastTimestamp, as the EventCorrelator does).
+/// Every Event, whoever wrote it, expires <see cref="LabOptions.EventTtl"/> (Lab time, default 1 h) after its last
+/// write, as kube-apiserver's <c>--event-ttl</c> lease does, so a big Lab does not grow without bound.
 /// </summary>
 public sealed class EventRecorder
 {
@@ -19,6 +21,55 @@ public sealed class EventRecorder
     public EventRecorder(LabHost lab) => _lab = lab;
 
     public bool Enabled { get; set; } = true;
+
+    /// <summary>Sweeps expired Events every minute of Lab time (at most once per wall second).</summary>
+    public async Task RunTtlAsync(TimeSpan ttl, CancellationToken ct)
+    {
+        if (ttl <= TimeSpan.Zero) return;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var wall = _lab.Clock.ToWall(TimeSpan.FromMinutes(1));
+                if (wall < TimeSpan.FromMilliseconds(200)) wall = TimeSpan.FromMilliseconds(200);
+                await Task.Delay(wall, ct);
+                try { ExpireOlderThan(ttl); }
+                catch (Exception e) when (e is ApiException or InvalidOperationException) { }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>Deletes the Events whose last write (lastTimestamp, eventTime, series, creation) is older than <paramref name="ttl"/>; returns how many.</summary>
+    public int ExpireOlderThan(TimeSpan ttl)
+    {
+        var def = _lab.Registry.Find("", "v1", "events");
+        if (def is null) return 0;
+        var cutoff = _lab.Clock.UtcNow - ttl;
+        var expired = 0;
+        foreach (var so in _lab.Store.List(def, null).Items)
+        {
+            if (so.Object is not Corev1Event e || LastWrite(e) is not { } last || last >= cutoff) continue;
+            try
+            {
+                _lab.Store.Delete(def, so.Namespace, so.Name, cur =>
+                {
+                    if (cur.Object is Corev1Event now && LastWrite(now) >= cutoff) throw ApiException.Conflict("events", "", so.Name, "renewed");
+                });
+                expired++;
+            }
+            catch (ApiException) { }
+        }
+        return expired;
+    }
+
+    static DateTime? LastWrite(Corev1Event e)
+    {
+        DateTime? best = null;
+        foreach (var t in new[] { e.LastTimestamp, e.EventTime, e.Series?.LastObservedTime, e.Metadata?.CreationTimestamp })
+            if (t is { } v && (best is null || v.ToUniversalTime() > best)) best = v.ToUniversalTime();
+        return best;
+    }
 
     public void Record(IKubernetesObject<V1ObjectMeta> obj, string type, string reason, string message,
         string component, string? host = null, string? fieldPath = null)

@@ -84,7 +84,7 @@ public sealed class KnownPrograms
         $"failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: exec: \"{exe}\": executable file not found in $PATH: unknown";
 
     static readonly HashSet<string> Shells = ["sh", "bash", "ash", "/bin/sh", "/bin/bash", "/bin/ash", "/usr/bin/bash", "/usr/bin/sh"];
-    static readonly HashSet<string> Utilities = ["sleep", "echo", "true", "false", "/bin/sleep", "/bin/echo", "/bin/true", "/bin/false", "/usr/bin/sleep", "/usr/bin/echo", "/usr/bin/true", "/usr/bin/false"];
+    static readonly HashSet<string> Utilities = ["sleep", "echo", "true", "false", "/bin/sleep", "/bin/echo", "/bin/true", "/bin/false", "/usr/bin/sleep", "/usr/bin/echo", "/usr/bin/true", "/usr/bin/false", "nslookup", "/bin/nslookup", "/usr/bin/nslookup"];
 
     /// <summary>busybox/sh programs: sleep N, echo ..., exit N, true, false, and sh -c joining them with &amp;&amp; or ;.</summary>
     static ContainerProgram? Builtin(ProgramContext ctx)
@@ -97,7 +97,7 @@ public sealed class KnownPrograms
             if (!ctx.HasShell) return new StartErrorProgram(ExecNotFound(exe));
             if (argv.Count >= 3 && argv[1] == "-c")
             {
-                var script = ParseScript(argv[2]);
+                var script = ParseScript(PrepareScript(argv[2], ctx.Pod.Metadata?.NamespaceProperty ?? "default"));
                 return script is null ? null : new ScriptProgram(script, ignoresSigterm: true);
             }
             if (argv.Count == 1) return new ExitProgram(0); // sh without a terminal reads EOF and exits
@@ -113,28 +113,92 @@ public sealed class KnownPrograms
         return null;
     }
 
+    /// <summary>
+    /// What the Lab understands of a script beyond its steps: the pod's namespace read from the service-account mount
+    /// (as the Kubernetes docs' init-container example does), and output sent to /dev/null.
+    /// </summary>
+    static string PrepareScript(string script, string ns)
+    {
+        script = script.Replace("$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace)", ns, StringComparison.Ordinal);
+        script = System.Text.RegularExpressions.Regex.Replace(script, @"\s*(?:2>>?\s*/dev/null|[12]>&[12])", "");
+        return System.Text.RegularExpressions.Regex.Replace(script, @"\s*1?>>?\s*/dev/null", " " + QuietMark);
+    }
+
+    const string QuietMark = "\u0001";
+
     public abstract record Step;
+    /// <summary>busybox nslookup of a cluster name (see <see cref="Nslookup"/>).</summary>
+    public sealed record NslookupStep(string Host) : Step;
+    /// <summary><c>until COND; do BODY; done</c> (or <c>while</c>, which loops while COND succeeds).</summary>
+    public sealed record LoopStep(List<(Step Step, string Separator)> Condition, List<(Step Step, string Separator)> Body, bool While) : Step;
+    /// <summary>A step whose output goes to /dev/null.</summary>
+    public sealed record QuietStep(Step Inner) : Step;
+    /// <summary><c>! step</c>: the status negated.</summary>
+    public sealed record NotStep(Step Inner) : Step;
     public sealed record SleepStep(TimeSpan Duration) : Step;
     public sealed record EchoStep(string Text) : Step;
     public sealed record ExitStep(int Code) : Step;
     public sealed record StatusStep(int Code) : Step;
 
-    /// <summary>Parses "a && b ; c" into steps with the separator before each (null when anything is unknown).</summary>
+    /// <summary>
+    /// Parses "a &amp;&amp; b ; c" into steps with the separator before each, including
+    /// <c>until a; do b; c; done</c> and <c>while ...</c> loops (null when anything is unknown).
+    /// </summary>
     public static List<(Step Step, string Separator)>? ParseScript(string script)
     {
-        var result = new List<(Step, string)>();
-        var sep = "";
+        var parts = new List<(List<string> Words, string Next)>();
         foreach (var (part, next) in Split(script))
         {
             var words = Words(part);
             if (words is null) return null;
-            if (words.Count == 0) { if (next.Length > 0) return null; continue; }
-            var step = ParseStep(words);
+            parts.Add((words, next));
+        }
+        var i = 0;
+        var result = ParseSequence(parts, ref i, null);
+        return result is null || result.Count == 0 ? null : result;
+    }
+
+    static List<(Step, string)>? ParseSequence(List<(List<string> Words, string Next)> parts, ref int i, string? until)
+    {
+        var result = new List<(Step, string)>();
+        var sep = "";
+        while (i < parts.Count)
+        {
+            var (words, next) = parts[i];
+            if (words.Count == 0)
+            {
+                if (next == "&&") return null;
+                i++;
+                continue;
+            }
+            if (until is not null && words[0] == until) return result;
+            Step? step;
+            var quiet = false;
+            if (words[0] is "until" or "while")
+            {
+                var isWhile = words[0] == "while";
+                parts[i] = (words.Skip(1).ToList(), next);
+                var cond = ParseSequence(parts, ref i, "do");
+                if (cond is not { Count: > 0 } || i >= parts.Count) return null;
+                parts[i] = (parts[i].Words.Skip(1).ToList(), parts[i].Next);
+                var body = ParseSequence(parts, ref i, "done");
+                if (body is null || i >= parts.Count || parts[i].Words.Count != 1) return null;
+                next = parts[i].Next;
+                step = new LoopStep(cond, body, isWhile);
+            }
+            else if ((quiet = words.Remove(QuietMark)) && words.Count == 0) return null;
+            else if (words[0] == "!" && words.Count > 1)
+            {
+                step = ParseStep(words.Skip(1).ToList()) is { } inner ? new NotStep(inner) : null;
+            }
+            else step = ParseStep(words);
             if (step is null) return null;
+            if (quiet) step = new QuietStep(step);
             result.Add((step, sep));
             sep = next;
+            i++;
         }
-        return result.Count == 0 ? null : result;
+        return until is null ? result : null;
     }
 
     static IEnumerable<(string Part, string Next)> Split(string s)
@@ -188,6 +252,7 @@ public sealed class KnownPrograms
         switch (w[0])
         {
             case "true": return w.Count == 1 ? new StatusStep(0) : null;
+            case "nslookup": return w.Count is 2 or 3 && !w[1].StartsWith('-') ? new NslookupStep(w[1]) : null;
             case "false": return w.Count == 1 ? new StatusStep(1) : null;
             case "exit": return w.Count == 1 ? new ExitStep(0) : w.Count == 2 && int.TryParse(w[1], out var code) ? new ExitStep(code & 255) : null;
             case "echo":
@@ -213,29 +278,64 @@ public sealed class ScriptProgram(List<(KnownPrograms.Step Step, string Separato
 
     public override async Task<int> RunAsync(ProgramRun run)
     {
+        var (_, code) = await RunSequenceAsync(run, steps);
+        return code;
+    }
+
+    /// <summary>Runs steps; Exited when an <c>exit</c> ended the whole script.</summary>
+    static async Task<(bool Exited, int Code)> RunSequenceAsync(ProgramRun run, List<(KnownPrograms.Step Step, string Separator)> seq)
+    {
         var last = 0;
-        foreach (var (step, sep) in steps)
+        foreach (var (step, sep) in seq)
         {
             if (sep == "&&" && last != 0) continue;
-            switch (step)
-            {
-                case KnownPrograms.SleepStep s:
-                    if (s.Duration == TimeSpan.MaxValue) await Task.Delay(Timeout.Infinite, run.Stopping);
-                    else await run.DelayAsync(s.Duration);
-                    last = 0;
-                    break;
-                case KnownPrograms.EchoStep e:
-                    run.Log(e.Text);
-                    last = 0;
-                    break;
-                case KnownPrograms.StatusStep st:
-                    last = st.Code;
-                    break;
-                case KnownPrograms.ExitStep x:
-                    return x.Code;
-            }
+            var (exited, code) = await RunStepAsync(run, step);
+            if (exited) return (true, code);
+            last = code;
         }
-        return last;
+        return (false, last);
+    }
+
+    static async Task<(bool Exited, int Code)> RunStepAsync(ProgramRun run, KnownPrograms.Step step)
+    {
+        switch (step)
+        {
+            case KnownPrograms.SleepStep s:
+                if (s.Duration == TimeSpan.MaxValue) await Task.Delay(Timeout.Infinite, run.Stopping);
+                else await run.DelayAsync(s.Duration);
+                return (false, 0);
+            case KnownPrograms.EchoStep e:
+                run.Log(e.Text);
+                return (false, 0);
+            case KnownPrograms.StatusStep st:
+                return (false, st.Code);
+            case KnownPrograms.ExitStep x:
+                return (true, x.Code);
+            case KnownPrograms.NslookupStep n:
+                return (false, Nslookup.Run(run.Lab, run.Pod.Metadata?.NamespaceProperty ?? "default", n.Host, run.Log));
+            case KnownPrograms.QuietStep q:
+                return await RunStepAsync(new ProgramRun(run.Lab, run.Pod, run.Container, _ => { }, run.Stopping), q.Inner);
+            case KnownPrograms.NotStep not:
+                var (ex, c) = await RunStepAsync(run, not.Inner);
+                return ex ? (true, c) : (false, c == 0 ? 1 : 0);
+            case KnownPrograms.LoopStep loop:
+                var status = 0;
+                while (true)
+                {
+                    run.Stopping.ThrowIfCancellationRequested();
+                    var (cx, cc) = await RunSequenceAsync(run, loop.Condition);
+                    if (cx) return (true, cc);
+                    if (loop.While ? cc != 0 : cc == 0) return (false, status);
+                    var started = run.Clock.UtcNow;
+                    var (bx, bc) = await RunSequenceAsync(run, loop.Body);
+                    if (bx) return (true, bc);
+                    status = bc;
+                    // a body that never waits would spin: a shell takes some time per round too
+                    if (run.Clock.UtcNow - started < TimeSpan.FromMilliseconds(100)) await run.DelayAsync(TimeSpan.FromSeconds(1));
+                }
+            default:
+                return (false, 0);
+        }
     }
 }
 

@@ -17,6 +17,7 @@ public sealed class KubeletManager
     readonly ConcurrentDictionary<string, int> _ipCounters = new();
     readonly ConcurrentDictionary<string, ConcurrentDictionary<string, V1ContainerImage>> _pendingImages = new();
     readonly SemaphoreSlim _imageSignal = new(0);
+    readonly ConcurrentDictionary<string, NodeKubelet> _nodeKubelets = new();
     CancellationToken _ct;
 
     public KubeletManager(LabHost lab, IImagePuller puller)
@@ -64,6 +65,7 @@ public sealed class KubeletManager
         }
         var nodeName = pod.Spec?.NodeName;
         if (string.IsNullOrEmpty(nodeName)) return;
+        if (_nodeKubelets.TryGetValue(nodeName, out var nk) && !nk.Running) return; // picked up when it starts again
         if (pod.Status?.Phase is "Succeeded" or "Failed")
         {
             if (pod.Metadata.DeletionTimestamp is not null) PodWorker.DeleteNow(_lab, pod);
@@ -72,6 +74,38 @@ public sealed class KubeletManager
         if (_lab.Store.Get(_nodes, "", nodeName) is not { } node || !NodeReady((V1Node)node.Object)) return;
         var worker = new PodWorker(this, pod, (V1Node)node.Object);
         if (_workers.TryAdd(uid, worker)) worker.Start();
+    }
+
+    /// <summary>The kubelet state of a node (created running on first use).</summary>
+    public NodeKubelet NodeState(string node) => _nodeKubelets.GetOrAdd(node, n => new NodeKubelet(n));
+
+    /// <summary>
+    /// Stops or restarts a node's kubelet (the node lifecycle loop calls this as the node's heartbeats stop and
+    /// resume). On restart the pods on the node catch up: deferred deletions, status, new pods.
+    /// </summary>
+    public void SetRunning(string node, bool running)
+    {
+        var nk = _nodeKubelets.GetValueOrDefault(node);
+        if (nk is null)
+        {
+            if (running) return;
+            nk = NodeState(node);
+        }
+        if (!running) { nk.Stop(); return; }
+        if (!nk.Start()) return;
+        foreach (var w in _workers.Values)
+            if (w.NodeName == node) w.Resume();
+        foreach (var p in _lab.Store.List(_pods, null).Items)
+            if (((V1Pod)p.Object).Spec?.NodeName == node) OnPod(p, false);
+    }
+
+    /// <summary>A deleted node's kubelet stops for good (a node created later under the same name gets a new one).</summary>
+    public void NodeDeleted(string node)
+    {
+        if (_nodeKubelets.TryRemove(node, out var nk)) nk.Delete();
+        else new NodeKubelet(node).Delete();
+        foreach (var (uid, w) in _workers)
+            if (w.NodeName == node && _workers.TryRemove(uid, out var gone)) gone.Abandon();
     }
 
     static bool NodeReady(V1Node n) => n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;

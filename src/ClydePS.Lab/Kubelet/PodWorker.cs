@@ -46,6 +46,8 @@ public sealed class PodWorker
     string? _phase;
     long _gracePeriod = 30;
     bool _stopping;
+    readonly NodeKubelet _kubelet;
+    volatile bool _dirty, _deferredObserve;
 
     public IReadOnlyList<ContainerRuntime> InitContainers { get; }
     public IReadOnlyList<ContainerRuntime> Containers { get; }
@@ -61,6 +63,7 @@ public sealed class PodWorker
         _name = pod.Metadata.Name;
         _uid = pod.Metadata.Uid;
         _node = pod.Spec.NodeName;
+        _kubelet = m.NodeState(_node);
         var hasInit = (pod.Spec.InitContainers?.Count ?? 0) > 0;
         InitContainers = (pod.Spec.InitContainers ?? []).Select(c => new ContainerRuntime
         {
@@ -79,9 +82,32 @@ public sealed class PodWorker
 
     internal void Start() => _ = Task.Run(RunAsync);
 
+    internal string NodeName => _node;
+
+    /// <summary>True while the node's kubelet runs (a stopped kubelet writes nothing).</summary>
+    bool Up => _kubelet.Running;
+
+    /// <summary>The node's kubelet started again: write the status it could not, act on a deletion it missed.</summary>
+    internal void Resume()
+    {
+        if (_deferredObserve)
+        {
+            _deferredObserve = false;
+            Observe(Pod);
+        }
+        if (_dirty) Flush();
+    }
+
+    Task WaitUpAsync(CancellationToken ct) => _kubelet.WaitRunningAsync(ct);
+
     internal void Observe(V1Pod pod)
     {
         lock (_gate) _pod = pod;
+        if (!Up)
+        {
+            _deferredObserve = true; // a stopped kubelet sees nothing: a graceful deletion stays Terminating
+            return;
+        }
         if (pod.Metadata.DeletionTimestamp is not null && !_stopping)
         {
             _stopping = true;
@@ -103,7 +129,7 @@ public sealed class PodWorker
 
     void Event(string type, string reason, string message, ContainerRuntime? c = null)
     {
-        if (Gone.IsCancellationRequested) return;
+        if (Gone.IsCancellationRequested || !Up) return;
         _lab.Events.Record(Pod, type, reason, message, "kubelet", _node, c?.FieldPath);
     }
 
@@ -186,6 +212,12 @@ public sealed class PodWorker
     void Flush()
     {
         if (Gone.IsCancellationRequested) return;
+        if (!Up)
+        {
+            _dirty = true;
+            return;
+        }
+        _dirty = false;
         lock (_gate)
         {
             var phase = ComputePhase();
@@ -273,6 +305,7 @@ public sealed class PodWorker
                     if (c.State.Running is not null || c.State.Waiting is not null)
                         c.State = new V1ContainerState { Terminated = new V1ContainerStateTerminated { ExitCode = 0, Reason = "Completed", FinishedAt = _lab.Clock.UtcNowSeconds, StartedAt = c.State.Running?.StartedAt } };
                 Flush();
+                await WaitUpAsync(Gone);
                 DeleteNow(_lab, Pod);
             }
         }
@@ -334,17 +367,23 @@ public sealed class PodWorker
                 backoff = Min(backoff * 2, MaxBackoff);
                 continue;
             }
+            await WaitUpAsync(_stop.Token);
             Event("Normal", "Pulling", $"Pulling image \"{image}\"", c);
             var started = _lab.Clock.UtcNow;
+            using var pullCancel = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, _kubelet.DownToken);
             try
             {
-                var pulled = await _m.Puller.PullAsync(_node, image, null, _stop.Token);
+                var pulled = await _m.Puller.PullAsync(_node, image, null, pullCancel.Token);
                 var took = _lab.Clock.UtcNow - started;
                 c.ImageId = pulled.ImageId;
                 Event("Normal", "Pulled",
                     $"Successfully pulled image \"{image}\" in {GoFormat.Duration(took)} ({GoFormat.Duration(took)} including waiting). Image size: {pulled.SizeBytes} bytes.", c);
                 _m.NoteImage(_node, pulled);
                 return true;
+            }
+            catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+            {
+                continue; // the kubelet stopped: the pull pauses (layers already on the node stay) until it runs again
             }
             catch (ImagePullException e)
             {
@@ -387,6 +426,7 @@ public sealed class PodWorker
                 else if (!await EnsureImageAsync(c)) return false;
             }
             first = false;
+            await WaitUpAsync(_stop.Token);
             var facts = _m.Puller.Describe(c.Spec.Image);
             var argv = (c.Spec.Command ?? []).Concat(c.Spec.Args ?? []).ToList();
             var fault = FaultFor(c);
@@ -514,6 +554,7 @@ public sealed class PodWorker
             await _lab.Clock.DelayAsync(TimeSpan.FromSeconds(p.InitialDelaySeconds ?? 0), ct);
             while (!ct.IsCancellationRequested)
             {
+                await WaitUpAsync(ct);
                 if (ProbeExit(p, c) == 0)
                 {
                     c.Ready = true;
@@ -536,6 +577,7 @@ public sealed class PodWorker
             var failures = 0;
             while (!ct.IsCancellationRequested)
             {
+                await WaitUpAsync(ct);
                 if (ProbeExit(p, c) == 0) failures = 0;
                 else
                 {

@@ -50,7 +50,11 @@ public sealed class NodeLifecycleService : IStoreController, IAsyncDisposable
 
     public void OnEvent(StoreEvent e)
     {
-        if (e.Type == StoreEventType.Deleted && ReferenceEquals(e.Def, Nodes)) _podGc = true;
+        if (e.Type == StoreEventType.Deleted && ReferenceEquals(e.Def, Nodes))
+        {
+            _podGc = true;
+            if ((e.Object ?? e.Old)?.Name is { } gone) _lab.Kubelets?.NodeDeleted(gone); // its kubelet stops for good
+        }
     }
 
     async Task RunAsync()
@@ -111,6 +115,7 @@ public sealed class NodeLifecycleService : IStoreController, IAsyncDisposable
                 if (fault.DeleteAfterSeconds is double del && now >= start.AddSeconds(del))
                 {
                     try { _lab.Store.Delete(Nodes, "", name); } catch (ApiException) { }
+                    _lab.Kubelets?.NodeDeleted(name);
                     nodeNames.Remove(name);
                     _podGc = true;
                     continue;
@@ -125,6 +130,8 @@ public sealed class NodeLifecycleService : IStoreController, IAsyncDisposable
             var stale = now - lastHeartbeat > grace;
             if (stale && !_deadAtStart.Contains(name)) MarkUnknown(name, now);
             else if (!stale && alive) MarkReadyAgain(name, now);
+            // the node's simulated kubelet runs exactly while it heartbeats
+            _lab.Kubelets?.SetRunning(name, alive);
             if (node.Spec?.Taints?.Any(t => t.Effect == "NoExecute") == true) noExecute.Add(node);
         }
         // leases of deleted nodes go with them (their owner reference)

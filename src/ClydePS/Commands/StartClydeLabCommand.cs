@@ -10,6 +10,7 @@ namespace ClydePS.Commands;
 public sealed class StartClydeLabCommand : ClydeCmdletBase
 {
     [Parameter]
+    [Alias("Nodes")]
     [ValidateRange(0, 100_000)]
     public int NodeCount { get; set; } = 3;
 
