@@ -64,6 +64,22 @@ public abstract class ControllerLoop
                 : [];
     }
 
+    /// <summary>
+    /// Counts an object this controller just created as owned at once, before its watch event arrives (the real
+    /// controllers' "expectations"), so a reconcile in between never creates a second pod for the same slot.
+    /// </summary>
+    void Expect(StoredObject created)
+    {
+        if (Owners.ControllerOf(created.Object)?.Uid is not { } uid) return;
+        if (Lab.Store.Get(created.Def, created.Namespace, created.Name) is null) return; // already gone again
+        var idKey = created.Def.Plural + "|" + created.Key;
+        lock (_gate)
+        {
+            if (!_byOwner.TryGetValue(uid, out var m)) _byOwner[uid] = m = new();
+            if (!m.TryGetValue(idKey, out var seen) || seen.ResourceVersion < created.ResourceVersion) m[idKey] = created;
+        }
+    }
+
     void Index(StoreEvent e)
     {
         var o = e.Object!;
@@ -176,6 +192,7 @@ public abstract class ControllerLoop
         try
         {
             var created = Lab.Rest.CreateObject(PodsDef, owner.Metadata.NamespaceProperty, pod);
+            Expect(created);
             Lab.Events.Record(owner, "Normal", "SuccessfulCreate", $"Created pod: {created.Name}", controllerKind);
             return created;
         }
