@@ -323,3 +323,18 @@ Describe 'Secrets never leak' -Skip:$registryToolsMissing {
         }
     }
 }
+
+Describe 'Get-ClydeImage on a Lab picks the platform its nodes run' {
+    It 'resolves a multi-platform image to the arm64 manifest on an arm64 cluster, and -Platform overrides' {
+        $file = Join-Path $TestDrive 'arm.json'
+        @{ nodeGroups = @(@{ count = 3; architecture = 'arm64' }, @{ count = 1; architecture = 'amd64' }) } | ConvertTo-Json -Depth 5 | Set-Content $file
+        $lab = Start-ClydeLab -ClusterFile $file
+        try {
+            $img = Get-ClydeImage registry.k8s.io/pause:3.9 -Kubeconfig $lab.KubeconfigPath
+            $img.Platform | Should -BeLike 'linux/arm64*'
+            $img.Platforms.Count | Should -BeGreaterThan 1
+            (Get-ClydeImage registry.k8s.io/pause:3.9 -Kubeconfig $lab.KubeconfigPath -Platform linux/amd64).Platform | Should -Be 'linux/amd64'
+        }
+        finally { $lab | Stop-ClydeLab }
+    }
+}

@@ -57,8 +57,32 @@ public abstract class ClydeRegistryCmdletBase : ClydeClusterCmdletBase
     /// <summary>True when the cmdlet works on the cluster anyway (then its Lab mirror is used even without -Kubeconfig).</summary>
     protected virtual bool UsesCluster => false;
 
-    /// <summary>The platform whose manifest is chosen from a multi-platform image.</summary>
-    protected Platform TargetPlatform => platform ??= Platform is null ? Engine.Registry.Platform.LinuxAmd64 : Engine.Registry.Platform.Parse(Platform);
+    /// <summary>
+    /// The platform whose manifest is chosen from a multi-platform image: -Platform, else the platform the
+    /// cluster's nodes run when a cluster is in play, else linux/amd64.
+    /// </summary>
+    protected Platform TargetPlatform => platform ??= ResolvePlatform();
+
+    private Platform ResolvePlatform()
+    {
+        if (Platform is not null)
+        {
+            return Engine.Registry.Platform.Parse(Platform);
+        }
+
+        if (!ClusterNamed)
+        {
+            return Engine.Registry.Platform.LinuxAmd64;
+        }
+
+        var gateway = Gateway;
+        Platform detected = Run(ct => ClusterPlatform.DetectAsync(gateway, ct));
+        WriteVerbose($"Choosing the {detected} manifest of multi-platform images: the platform of the cluster's nodes (-Platform overrides).");
+        return detected;
+    }
+
+    private bool ClusterNamed => UsesCluster || ImagePullSecret is not null || MyInvocation.BoundParameters.ContainsKey(nameof(Kubeconfig))
+                                 || MyInvocation.BoundParameters.ContainsKey(nameof(Context));
 
     /// <summary>The registry client, built on first use (on the pipeline thread).</summary>
     protected RegistryClient Registry => registry ??= CreateRegistryClient();
@@ -73,9 +97,7 @@ public abstract class ClydeRegistryCmdletBase : ClydeClusterCmdletBase
         };
         var mirrors = (Mirror ?? []).Select(RegistryMirrors.Parse).ToList();
 
-        bool clusterNamed = UsesCluster || ImagePullSecret is not null || MyInvocation.BoundParameters.ContainsKey(nameof(Kubeconfig))
-                            || MyInvocation.BoundParameters.ContainsKey(nameof(Context));
-        if (clusterNamed)
+        if (ClusterNamed)
         {
             var gateway = Gateway;
             if (ImagePullSecret is not null)
