@@ -128,6 +128,9 @@ function Get-TrxCounts([string] $Folder) {
     foreach ($trx in Get-ChildItem -Path $Folder -Filter *.trx -ErrorAction Ignore) {
         [xml] $doc = Get-Content -Raw $trx.FullName
         $counters = $doc.TestRun.ResultSummary.Counters
+        foreach ($r in @($doc.TestRun.Results.UnitTestResult) | Where-Object { $_ -and $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' }) {
+            $script:FailedTests.Add("xUnit: $($r.testName)")
+        }
         $passed += [int]$counters.passed
         $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
     }
@@ -179,7 +182,9 @@ Import-Module '$pester'
 `$config.TestResult.Enabled = `$true
 `$config.TestResult.OutputPath = '$(Join-Path $Out 'test-results/pester.xml')'
 `$r = Invoke-Pester -Configuration `$config
-@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount } | ConvertTo-Json | Set-Content '$resultFile'
+@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount
+   Names = @(`$r.Failed | ForEach-Object { `$_.ExpandedPath }) + @(`$r.FailedBlocks | ForEach-Object { `$_.Path -join '.' }) + @(`$r.FailedContainers | ForEach-Object { `$_.Item }) } |
+    ConvertTo-Json | Set-Content '$resultFile'
 "@
     if (Test-Path $resultFile) { Remove-Item $resultFile }
     $env:CLYDEPS_MODULE = $ModuleManifest
@@ -188,6 +193,7 @@ Import-Module '$pester'
     & $pwsh -NoProfile -NonInteractive -Command $script | Out-Host
     if (-not (Test-Path $resultFile)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } }
     $r = Get-Content -Raw $resultFile | ConvertFrom-Json
+    foreach ($name in @($r.Names) | Where-Object { $_ }) { $script:FailedTests.Add("Pester: $name") }
     Write-Host "   $($r.Passed) passed, $($r.Failed) failed"
     return [pscustomobject]@{ Passed = [int]$r.Passed; Failed = [int]$r.Failed }
 }
@@ -197,9 +203,12 @@ function Invoke-DemoSmoke {
     $pwsh = Get-PwshPath
     & $pwsh -NoProfile -NonInteractive -File $PSCommandPath Demo -Smoke -Configuration $Configuration -SkipBuild | Out-Host
     $ok = $LASTEXITCODE -eq 0
+    if (-not $ok) { $script:FailedTests.Add('Demo smoke run') }
     Write-Host "   demo smoke: $(if ($ok) { 'passed' } else { 'FAILED' })"
     return [pscustomobject]@{ Passed = [int]$ok; Failed = [int](-not $ok) }
 }
+
+$script:FailedTests = [System.Collections.Generic.List[string]]::new()
 
 function Invoke-Test {
     Install-Prerequisites
@@ -207,6 +216,7 @@ function Invoke-Test {
     $suites = @(Invoke-XunitSuites; Invoke-PesterSuites; Invoke-DemoSmoke)
     $passed = ($suites | Measure-Object Passed -Sum).Sum
     $failed = ($suites | Measure-Object Failed -Sum).Sum
+    foreach ($name in $script:FailedTests) { Write-Host "FAILED: $name" }
     "$passed passed, $failed failed"
     if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
 }
