@@ -120,4 +120,24 @@ Describe 'Measure-ClydeRegistryProbe in-cluster' {
         }
         finally { $ps.Dispose() }
     }
+
+    It 'reads -ImagePullSecret from -Namespace, where the probe pods mount it' {
+        $ns = 'probes'
+        $null = Invoke-RestMethod -Method Post -Uri "$($Lab.Url)/api/v1/namespaces" -Headers $Headers -ContentType 'application/json' `
+            -Body (@{ apiVersion = 'v1'; kind = 'Namespace'; metadata = @{ name = $ns } } | ConvertTo-Json -Compress)
+        $config = @{ auths = @{ 'example.com' = @{ auth = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('probe:pull-secret-pw')) } } } | ConvertTo-Json -Depth 5 -Compress
+        $secret = @{ apiVersion = 'v1'; kind = 'Secret'; type = 'kubernetes.io/dockerconfigjson'; metadata = @{ name = 'regcred' }
+            data = @{ '.dockerconfigjson' = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($config)) } }
+        $null = Invoke-RestMethod -Method Post -Uri "$($Lab.Url)/api/v1/namespaces/$ns/secrets" -Headers $Headers -ContentType 'application/json' `
+            -Body ($secret | ConvertTo-Json -Depth 5 -Compress)
+        # The secret exists only in -Namespace, not in the context's namespace (default).
+        $r = Measure-ClydeRegistryProbe @Probe -Namespace $ns -ImagePullSecret regcred -Node pub-0 -Duration 4s -Verbose 4>&1 |
+            Where-Object { $_ -is [ClydePS.ClydeProbeResult] -or ($_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like '*pull secret*') }
+        $verbose = @($r | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+        $verbose[0].Message | Should -Match 'probes/regcred'
+        $result = $r | Where-Object { $_ -is [ClydePS.ClydeProbeResult] }
+        $result.Namespace | Should -Be $ns
+        $result.Samples | Should -BeGreaterThan 0
+        ($verbose.Message -join ' ') | Should -Not -Match 'pull-secret-pw'
+    }
 }

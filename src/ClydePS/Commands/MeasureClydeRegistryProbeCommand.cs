@@ -79,6 +79,9 @@ public sealed class MeasureClydeRegistryProbeCommand : ClydeRegistryCmdletBase
 
     protected override bool UsesCluster => InCluster;
 
+    /// <summary>In-cluster, the secret the probe pods mount is the one the credentials come from: in -Namespace.</summary>
+    protected override string? PullSecretNamespace => InCluster ? Namespace : null;
+
     protected override void ProcessRecord() => Guard(() =>
     {
         ValidateTiming();

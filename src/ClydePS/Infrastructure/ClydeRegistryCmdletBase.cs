@@ -57,6 +57,9 @@ public abstract class ClydeRegistryCmdletBase : ClydeClusterCmdletBase
     /// <summary>True when the cmdlet works on the cluster anyway (then its Lab mirror is used even without -Kubeconfig).</summary>
     protected virtual bool UsesCluster => false;
 
+    /// <summary>Where -ImagePullSecret is read; null for the context's namespace.</summary>
+    protected virtual string? PullSecretNamespace => null;
+
     /// <summary>
     /// The platform whose manifest is chosen from a multi-platform image: -Platform, else the platform the
     /// cluster's nodes run when a cluster is in play, else linux/amd64.
@@ -103,8 +106,9 @@ public abstract class ClydeRegistryCmdletBase : ClydeClusterCmdletBase
             if (ImagePullSecret is not null)
             {
                 string secretName = ImagePullSecret;
-                credentials.AddRange(Run(ct => PullSecretReader.ReadAsync(gateway, secretName, null, ct)));
-                WriteVerbose($"Using the credentials of pull secret {gateway.Namespace}/{secretName}.");
+                string? secretNamespace = PullSecretNamespace;
+                credentials.AddRange(Run(ct => PullSecretReader.ReadAsync(gateway, secretName, secretNamespace, ct)));
+                WriteVerbose($"Using the credentials of pull secret {secretNamespace ?? gateway.Namespace}/{secretName}.");
             }
 
             if (RegistryMirrors.FromLab(gateway.Lab) is { } labMirror)
