@@ -253,26 +253,17 @@ public sealed class ApiFidelityTests
     [Fact]
     public async Task Kubectl_get_events_prints_the_events_table()
     {
-        const string kubectl = "/usr/bin/kubectl";
-        if (!File.Exists(kubectl)) return;
+        KubectlRunner.Require();
         await using var lab = await TestLab.StartAsync(new LabOptions { Nodes = 1, Https = true });
         var (_, pod, _) = await lab.PostAsync("/api/v1/namespaces/default/pods", TestLab.Pod("tabled"));
         var obj = k8s.KubernetesJson.Deserialize<k8s.Models.V1Pod>(pod!.ToJsonString());
         lab.Host.Events.Record(obj, "Warning", "BackOff", "Back-off pulling image \"busybox:1.36\"", "kubelet", "node-000", "spec.containers{c}");
-        var cache = Directory.CreateTempSubdirectory("clyde-kubectl-cache-").FullName;
-        var psi = new System.Diagnostics.ProcessStartInfo(kubectl) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--kubeconfig", lab.Host.KubeconfigPath, "--cache-dir", cache, "get", "events", "-n", "default" }) psi.ArgumentList.Add(a);
-        psi.Environment.Remove("KUBECONFIG");
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var output = await p.StandardOutput.ReadToEndAsync();
-        var error = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, error);
+        var (code, output, error) = await KubectlRunner.Run(lab.Host.KubeconfigPath, "get", "events", "-n", "default");
+        Assert.True(code == 0, error);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
         var row = lines.Single(l => l.Contains("pod/tabled")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(["Warning", "BackOff", "pod/tabled", "Back-off", "pulling", "image", "\"busybox:1.36\""], row[1..]);
-        Directory.Delete(cache, true);
     }
 
     [Fact]

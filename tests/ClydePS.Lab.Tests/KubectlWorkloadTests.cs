@@ -7,29 +7,12 @@ namespace ClydePS.Lab.Tests;
 /// <summary>kubectl against workloads: get columns, rollout status, wait, logs, delete ns.</summary>
 public sealed class KubectlWorkloadTests
 {
-    const string Kubectl = "/usr/bin/kubectl";
 
-    static async Task<(int Code, string Out, string Err)> Run(string kubeconfig, string cache, params string[] args)
-    {
-        var psi = new ProcessStartInfo(Kubectl) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--kubeconfig", kubeconfig, "--cache-dir", cache }.Concat(args)) psi.ArgumentList.Add(a);
-        psi.Environment.Remove("KUBECONFIG");
-        var sw = Stopwatch.StartNew();
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await p.WaitForExitAsync(cts.Token);
-
-        return (p.ExitCode, await stdout, await stderr);
-    }
-
-    static string[] Header(string output) => output.Split('\n')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     [Fact]
     public async Task Kubectl_workloads_rollout_wait_logs_and_delete_namespace()
     {
-        if (!File.Exists(Kubectl)) return;
+        KubectlRunner.Require();
         await using var lab = await TestLab.StartAsync(new LabOptions
         {
             Https = true, TimeScale = 100,
@@ -93,32 +76,32 @@ public sealed class KubectlWorkloadTests
                       restartPolicy: Never
                       containers: [{name: c, image: "busybox:1.36", command: [sh, -c, "exit 1"]}]
                 """);
-            var (ac, _, aerr) = await Run(kc, cache, "apply", "-f", manifest);
+            var (ac, _, aerr) = await KubectlRunner.RunWithCache(kc, cache, "apply", "-f", manifest);
             Assert.True(ac == 0, aerr);
 
-            var (rc, rout, rerr) = await Run(kc, cache, "-n", "work", "rollout", "status", "ds/agent", "--timeout=50s");
+            var (rc, rout, rerr) = await KubectlRunner.RunWithCache(kc, cache, "-n", "work", "rollout", "status", "ds/agent", "--timeout=50s");
             Assert.True(rc == 0, rout + rerr);
             Assert.Contains("daemon set \"agent\" successfully rolled out", rout);
 
-            var (sc, sout, serr) = await Run(kc, cache, "-n", "work", "rollout", "status", "sts/web", "--timeout=50s");
+            var (sc, sout, serr) = await KubectlRunner.RunWithCache(kc, cache, "-n", "work", "rollout", "status", "sts/web", "--timeout=50s");
             Assert.True(sc == 0, sout + serr);
             Assert.Contains("partitioned roll out complete: 2 new pods have been updated", sout);
 
-            var (wc, wout, werr) = await Run(kc, cache, "-n", "work", "wait", "--for=condition=complete", "job/hello", "--timeout=50s");
+            var (wc, wout, werr) = await KubectlRunner.RunWithCache(kc, cache, "-n", "work", "wait", "--for=condition=complete", "job/hello", "--timeout=50s");
             Assert.True(wc == 0, wout + werr);
             Assert.Contains("job.batch/hello condition met", wout);
 
-            var (lc, lout, lerr) = await Run(kc, cache, "-n", "work", "logs", "job/hello");
+            var (lc, lout, lerr) = await KubectlRunner.RunWithCache(kc, cache, "-n", "work", "logs", "job/hello");
             Assert.True(lc == 0, lerr);
             Assert.Equal("hello from job\ndone\n", lout);
 
-            var (fc, fout, ferr) = await Run(kc, cache, "-n", "work", "wait", "--for=condition=failed", "job/broken", "--timeout=50s");
+            var (fc, fout, ferr) = await KubectlRunner.RunWithCache(kc, cache, "-n", "work", "wait", "--for=condition=failed", "job/broken", "--timeout=50s");
             Assert.True(fc == 0, fout + ferr);
-            var (jc, jout, _) = await Run(kc, cache, "-n", "work", "get", "job", "broken", "-o", "jsonpath={.status.conditions[?(@.type==\"Failed\")].reason}");
+            var (jc, jout, _) = await KubectlRunner.RunWithCache(kc, cache, "-n", "work", "get", "job", "broken", "-o", "jsonpath={.status.conditions[?(@.type==\"Failed\")].reason}");
             Assert.Equal(0, jc);
             Assert.Equal("BackoffLimitExceeded", jout);
 
-            var (gc, gout, gerr) = await Run(kc, cache, "-n", "work", "get", "ds,jobs");
+            var (gc, gout, gerr) = await KubectlRunner.RunWithCache(kc, cache, "-n", "work", "get", "ds,jobs");
             Assert.True(gc == 0, gerr);
             var headers = gout.Split('\n').Where(l => l.StartsWith("NAME")).Select(l => string.Join(" ", l.Split(' ', StringSplitOptions.RemoveEmptyEntries))).ToList();
             Assert.Equal(["NAME DESIRED CURRENT READY UP-TO-DATE AVAILABLE NODE SELECTOR AGE", "NAME STATUS COMPLETIONS DURATION AGE"], headers);
@@ -136,14 +119,14 @@ public sealed class KubectlWorkloadTests
                   restartPolicy: Never
                   containers: [{name: c, image: "busybox:1.36", command: [sh, -c, "echo one; sleep 200; echo two"]}]
                 """);
-            Assert.Equal(0, (await Run(kc, cache, "apply", "-f", manifest)).Code);
-            var (wr, _, wrerr) = await Run(kc, cache, "-n", "work", "wait", "--for=condition=Ready", "pod/talker", "--timeout=50s");
+            Assert.Equal(0, (await KubectlRunner.RunWithCache(kc, cache, "apply", "-f", manifest)).Code);
+            var (wr, _, wrerr) = await KubectlRunner.RunWithCache(kc, cache, "-n", "work", "wait", "--for=condition=Ready", "pod/talker", "--timeout=50s");
             Assert.True(wr == 0, wrerr);
-            var (fl, flout, flerr) = await Run(kc, cache, "-n", "work", "logs", "-f", "talker");
+            var (fl, flout, flerr) = await KubectlRunner.RunWithCache(kc, cache, "-n", "work", "logs", "-f", "talker");
             Assert.True(fl == 0, flerr);
             Assert.Equal("one\ntwo\n", flout);
 
-            var (dc, dout, derr) = await Run(kc, cache, "delete", "ns", "work", "--timeout=50s");
+            var (dc, dout, derr) = await KubectlRunner.RunWithCache(kc, cache, "delete", "ns", "work", "--timeout=50s");
             Assert.True(dc == 0, dout + derr);
             Assert.Contains("namespace \"work\" deleted", dout);
         }
