@@ -48,7 +48,7 @@ $ModuleDir = Join-Path $Out "ClydePS/$Version"
 $ModuleManifest = Join-Path $ModuleDir 'ClydePS.psd1'
 
 # Debian packages the tests and the demo need (installed when missing, so a fresh machine works).
-$DebianPackages = @('docker-registry', 'skopeo', 'apache2-utils', 'iproute2')
+$DebianPackages = @('docker-registry', 'skopeo', 'apache2-utils', 'iproute2', 'busybox')
 
 function Write-Step([string] $Text) { Write-Host "==> $Text" }
 

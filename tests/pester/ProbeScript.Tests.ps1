@@ -26,14 +26,15 @@ BeforeAll {
     $script:image = Get-ClydeImage "$($open.Host)/clyde/probe:v1"
     $script:engine = [ClydePS.ClydeNode].Assembly
 
-    function Invoke-ProbeScript([string] $RegistryHost, [string] $AuthFile, [int] $Samples = 3, [long] $SampleBytes = 65536) {
+    # The curl image's shell is busybox ash; Debian's /bin/sh is dash. The script must work under both.
+    function Invoke-ProbeScript([string] $RegistryHost, [string] $AuthFile, [int] $Samples = 3, [long] $SampleBytes = 65536, [string] $Shell = 'dash') {
         $url = "http://$RegistryHost/v2/clyde/probe/blobs/$($image.LargestLayer.Digest)"
         $specType = $engine.GetType('ClydePS.Engine.Probe.ProbeCommandSpec')
         $spec = [Activator]::CreateInstance($specType, @($url, [TimeSpan]::FromSeconds(1), $SampleBytes, $Samples, $AuthFile))
         # Enumerate: the engine returns a read-only list, which PowerShell does not always index.
         $argv = @(foreach ($a in $engine.GetType('ClydePS.Engine.Probe.ProbeCommand')::Build($spec)) { [string]$a })
         $argv[0] | Should -Be 'sh'
-        $lines = & /bin/sh -c $argv[2] 2>&1
+        $lines = if ($Shell -eq 'busybox') { & busybox sh -c $argv[2] 2>&1 } else { & /bin/sh -c $argv[2] 2>&1 }
         $LASTEXITCODE | Should -Be 0
         return @($lines | ForEach-Object { "$_" } | Where-Object { $_ -match '\S' })
     }
@@ -58,8 +59,19 @@ AfterAll {
 }
 
 Describe 'The probe pod script under a real sh and curl' -Skip:$toolsMissing {
-    It 'samples an open registry with Range requests, one write-out line per sample' {
-        Assert-Samples (Invoke-ProbeScript $open.Host '') 3 65536
+    It 'samples an open registry with Range requests, one write-out line per sample (<Shell>)' -ForEach @(
+        @{ Shell = 'dash' }
+        @{ Shell = 'busybox' }
+    ) {
+        if ($Shell -eq 'busybox' -and -not (Get-Command busybox -ErrorAction Ignore)) { throw 'busybox is missing: build.ps1 installs it.' }
+        Assert-Samples (Invoke-ProbeScript $open.Host '' -Shell $Shell) 3 65536
+    }
+
+    It 'follows a bearer-token challenge under busybox ash, as in the curl image' {
+        $config = Join-Path $TestDrive 'bearer-bb-config.json'
+        $auth = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("${user}:$password"))
+        @{ auths = @{ $bearer.Host = @{ auth = $auth } } } | ConvertTo-Json -Depth 5 | Set-Content $config
+        Assert-Samples (Invoke-ProbeScript $bearer.Host $config 2 -Shell busybox) 2 65536
     }
 
     It 'authenticates with basic credentials from a mounted docker config' {
