@@ -58,8 +58,9 @@ public sealed class KubeletNodeFaultTests
         Assert.NotNull(lab.Host.Kubelets!.Worker(uid));
         await lab.SendAsync(HttpMethod.Put, "/clydelab/v1/faults", """{"nodes":[{"node":"node-001","notReadyAfterSeconds":0,"deleteAfterSeconds":60}]}""");
         await Wait.Until(async () => (await lab.GetAsync("/api/v1/nodes/node-001")).Code == HttpStatusCode.NotFound, "node deleted", 10);
-        Assert.Null(lab.Host.Kubelets.Worker(uid));
-        await Wait.Until(async () => (await lab.GetAsync(Pods + "/doomed")).Code == HttpStatusCode.NotFound, "pod gc", 5);
+        // the kubelet manager sees the deletion through its watch, a moment after the API does
+        await Wait.Until(() => Task.FromResult(lab.Host.Kubelets.Worker(uid) is null), "the pod worker stops", 10);
+        await Wait.Until(async () => (await lab.GetAsync(Pods + "/doomed")).Code == HttpStatusCode.NotFound, "pod gc", 10);
         // a pod bound to the gone node is never run
         await lab.SendAsync(HttpMethod.Put, "/clydelab/v1/faults", "{}");
         await lab.PostAsync(Pods, PodOn("orphan", "node-001"));
