@@ -11,17 +11,12 @@ BeforeAll {
     . $PSScriptRoot/RegistryFixture.ps1
     Import-RegistryTestServers
 
-    $storage = Join-Path $TestDrive 'storage'
-    $script:open = Start-TestRegistry -Folder (Join-Path $TestDrive 'open') -Storage $storage
-    $layout = New-TestImageLayout -Path (Join-Path $TestDrive 'img') -Tag v1 -Seed 21 -LayerSizes 300KB, 100KB
-    Publish-TestImage $layout "$($open.Host)/clyde/probe:v1"
     $script:user = 'probe-user'
     $script:password = 'Pr0be-' + [guid]::NewGuid().ToString('N').Substring(0, 10)
-    $htpasswd = Join-Path $TestDrive 'htpasswd'
-    htpasswd -Bbc $htpasswd $user $password 2>$null
-    $script:basic = Start-TestRegistry -Folder (Join-Path $TestDrive 'basic') -Storage $storage -Auth htpasswd -HtpasswdPath $htpasswd
-    $script:tokens = [ClydeTest.TokenServer]::new('clyde-test-issuer', 'clyde-test-registry')
-    $script:bearer = Start-TestRegistry -Folder (Join-Path $TestDrive 'bearer') -Storage $storage -Auth token -TokenServer $tokens
+    $set = Start-TestRegistrySet -Root $TestDrive -User $user -Password $password
+    $script:open = $set.Open; $script:basic = $set.Basic; $script:bearer = $set.Bearer; $script:tokens = $set.Tokens
+    $layout = New-TestImageLayout -Path (Join-Path $TestDrive 'img') -Tag v1 -Seed 21 -LayerSizes 300KB, 100KB
+    Publish-TestImage $layout "$($open.Host)/clyde/probe:v1"
 
     $script:image = Get-ClydeImage "$($open.Host)/clyde/probe:v1"
     $script:engine = [ClydePS.ClydeNode].Assembly

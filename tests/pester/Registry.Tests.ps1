@@ -9,21 +9,15 @@ BeforeAll {
     . $PSScriptRoot/RegistryFixture.ps1
     Import-RegistryTestServers
 
-    $storage = Join-Path $TestDrive 'storage'
-    $script:open = Start-TestRegistry -Folder (Join-Path $TestDrive 'open') -Storage $storage
+    # One storage behind an open registry, basic auth (htpasswd, bcrypt) and token auth.
+    $script:user = 'clyde-user'
+    $script:password = 'S3cret-P4ss-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+    $set = Start-TestRegistrySet -Root $TestDrive -User $user -Password $password
+    $script:open = $set.Open; $script:basic = $set.Basic; $script:bearer = $set.Bearer; $script:tokens = $set.Tokens
     $script:single = New-TestImageLayout -Path (Join-Path $TestDrive 'single') -Tag v1 -Seed 11
     $script:multi = New-TestImageLayout -Path (Join-Path $TestDrive 'multi') -Tag v1 -Platforms 'linux/amd64', 'linux/arm64/v8' -Seed 12 -LayerSizes 100KB, 400KB, 50KB
     Publish-TestImage $single "$($open.Host)/clyde/app:v1"
     Publish-TestImage $multi "$($open.Host)/clyde/multi:v1"
-
-    # The same storage behind basic auth (htpasswd, bcrypt) and behind token auth.
-    $script:user = 'clyde-user'
-    $script:password = 'S3cret-P4ss-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
-    $htpasswd = Join-Path $TestDrive 'htpasswd'
-    htpasswd -Bbc $htpasswd $user $password 2>$null
-    $script:basic = Start-TestRegistry -Folder (Join-Path $TestDrive 'basic') -Storage $storage -Auth htpasswd -HtpasswdPath $htpasswd
-    $script:tokens = [ClydeTest.TokenServer]::new('clyde-test-issuer', 'clyde-test-registry')
-    $script:bearer = Start-TestRegistry -Folder (Join-Path $TestDrive 'bearer') -Storage $storage -Auth token -TokenServer $tokens
 
     $script:credential = [pscredential]::new($user, (ConvertTo-SecureString $password -AsPlainText -Force))
     # No docker config of the machine's user may leak into the tests.

@@ -280,3 +280,20 @@ function Stop-TestRegistry {
         }
     }
 }
+
+function Start-TestRegistrySet {
+    <#
+        The three registries most suites need, sharing one storage (push to Open, read from any): open, basic auth
+        (an htpasswd bcrypt entry for -User/-Password) and bearer-token auth (a token server issuing x5c-signed JWTs).
+        Returns Open, Basic, Bearer and Tokens; stop them with Stop-TestRegistry and $set.Tokens.Dispose().
+    #>
+    param([Parameter(Mandatory)] [string] $Root, [Parameter(Mandatory)] [string] $User, [Parameter(Mandatory)] [string] $Password)
+    $storage = Join-Path $Root 'storage'
+    $open = Start-TestRegistry -Folder (Join-Path $Root 'open') -Storage $storage
+    $htpasswd = Join-Path $Root 'htpasswd'
+    htpasswd -Bbc $htpasswd $User $Password 2>$null
+    $basic = Start-TestRegistry -Folder (Join-Path $Root 'basic') -Storage $storage -Auth htpasswd -HtpasswdPath $htpasswd
+    $tokens = [ClydeTest.TokenServer]::new('clyde-test-issuer', 'clyde-test-registry')
+    $bearer = Start-TestRegistry -Folder (Join-Path $Root 'bearer') -Storage $storage -Auth token -TokenServer $tokens
+    return [pscustomobject]@{ Open = $open; Basic = $basic; Bearer = $bearer; Tokens = $tokens }
+}
