@@ -113,6 +113,7 @@ public sealed partial class LabHost : IAsyncDisposable
         Transfer = new TransferImagePuller(Images, Cluster, Store, Clock, Faults, Cluster.Seed ?? 1);
         ImagePuller = Transfer;
         Programs.Add(Roles.ProbeRole.Recognize);
+        Programs.Add(Roles.SeedRole.Recognize);
 
         if (o.StateDir is null)
         {

@@ -1,0 +1,85 @@
+using ClydePS.Engine.Seeding;
+using ClydePS.Lab.Cluster;
+using k8s;
+using k8s.Models;
+
+namespace ClydePS.Lab.Tests;
+
+/// <summary>The Lab's seed role: seed pods built by the engine run in images with and without a shell; a broken seed pod fails like the real one.</summary>
+public class SeedRoleTests
+{
+    const string Shellless = "example.com/app/distroless-server:1";
+
+    static LabOptions Options() => new()
+    {
+        TimeScale = 10,
+        Cluster = new ClusterSpec
+        {
+            Seed = 4,
+            NodeGroups = [new NodeGroupSpec { Count = 2 }],
+            Images = [new ClusterImageSpec { Reference = Shellless, Size = "64Mi", LayerCount = 2, Platforms = ["linux/amd64"], HasShell = false }],
+        },
+    };
+
+    static V1Pod SeedPodFor(string node, int index) => SeedPod.Build(new SeedPodOptions
+    {
+        Namespace = "default", RunId = "r1", Image = Shellless, Digest = "sha256:unused",
+    }, node, index);
+
+    static async Task<V1Pod> WaitDoneAsync(Kubernetes client, string name)
+    {
+        V1Pod pod = null!;
+        await Wait.Until(async () =>
+        {
+            pod = await client.CoreV1.ReadNamespacedPodAsync(name, "default");
+            return pod.Status?.Phase is "Succeeded" or "Failed";
+        }, $"pod {name} finishes", 30);
+        return pod;
+    }
+
+    [Fact]
+    public async Task SeedsAnImageWithoutAShellAndReportsItsImageId()
+    {
+        await using var lab = await TestLab.StartAsync(Options(), simulate: true);
+        using var client = lab.Client();
+        var pod = SeedPodFor("node-000", 0);
+        await client.CoreV1.CreateNamespacedPodAsync(pod, "default");
+        var done = await WaitDoneAsync(client, pod.Metadata.Name);
+        Assert.Equal("Succeeded", done.Status.Phase);
+        var seed = Assert.Single(done.Status.ContainerStatuses);
+        Assert.Equal(0, seed.State.Terminated.ExitCode);
+        var digest = lab.Host.Images.Resolve(Shellless)!.Digest;
+        Assert.EndsWith("@" + digest, seed.ImageID);
+        Assert.Equal(0, Assert.Single(done.Status.InitContainerStatuses).State.Terminated.ExitCode);
+    }
+
+    [Fact]
+    public async Task WithoutTheHelperVolumeTheSeedCommandCannotStart()
+    {
+        await using var lab = await TestLab.StartAsync(Options(), simulate: true);
+        using var client = lab.Client();
+        var pod = SeedPodFor("node-001", 1);
+        pod.Spec.Containers[0].VolumeMounts = null;
+        await client.CoreV1.CreateNamespacedPodAsync(pod, "default");
+        var done = await WaitDoneAsync(client, pod.Metadata.Name);
+        Assert.Equal("Failed", done.Status.Phase);
+        var term = Assert.Single(done.Status.ContainerStatuses).State.Terminated;
+        Assert.Equal("StartError", term.Reason);
+        Assert.Contains(SeedPod.HelperBinary, term.Message);
+    }
+
+    [Fact]
+    public async Task WithoutAShellImageTheOrdinaryCommandFails()
+    {
+        await using var lab = await TestLab.StartAsync(Options(), simulate: true);
+        using var client = lab.Client();
+        var pod = SeedPodFor("node-000", 2);
+        pod.Metadata.Labels.Remove("clydeps.io/role");
+        pod.Spec.InitContainers = null;
+        pod.Spec.Containers[0].Command = ["sh", "-c", "echo Pulled"]; // the original tool's seed command
+        await client.CoreV1.CreateNamespacedPodAsync(pod, "default");
+        var done = await WaitDoneAsync(client, pod.Metadata.Name);
+        Assert.Equal("Failed", done.Status.Phase);
+        Assert.Equal("StartError", Assert.Single(done.Status.ContainerStatuses).State.Terminated.Reason);
+    }
+}
