@@ -14,8 +14,10 @@
     TypesToProcess       = @('ClydePS.types.ps1xml')
     CmdletsToExport      = @(
         'Get-ClydeImage'
+        'Get-ClydeNodeImage'
         'Get-ClydeNodeNetwork'
         'Measure-ClydeRegistryProbe'
+        'Remove-ClydeLeftover'
         'Start-ClydeLab'
         'Stop-ClydeLab'
     )

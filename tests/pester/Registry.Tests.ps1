@@ -45,6 +45,7 @@ Describe 'Get-ClydeImage' -Skip:$registryToolsMissing {
         $image.Tag | Should -Be 'v1'
         $image.Digest | Should -Be $single.Digest
         $image.PlatformDigest | Should -Be $single.Digest
+        $image.ManifestDigests | Should -Be @($single.Digest)
         $image.Platform | Should -Be 'linux/amd64'
         $image.Platforms | Should -Be @('linux/amd64')
         $image.MultiPlatform | Should -BeFalse
@@ -65,6 +66,7 @@ Describe 'Get-ClydeImage' -Skip:$registryToolsMissing {
         $amd.Platforms | Should -Be @('linux/amd64', 'linux/arm64/v8')
         $amd.Platform | Should -Be 'linux/amd64'
         $amd.PlatformDigest | Should -Be $multi.Images[0].Digest
+        $amd.ManifestDigests | Should -Be @($multi.Images[0].Digest, $multi.Images[1].Digest)
         $amd.LargestLayer.Digest | Should -Be $multi.Images[0].Layers[1].digest
 
         $arm = Get-ClydeImage "$($open.Host)/clyde/multi:v1" -Platform linux/arm64

@@ -33,6 +33,12 @@ public sealed class ClydeImage
     /// <summary>The digest of the chosen platform's image manifest (equal to Digest for a single-platform image).</summary>
     public string PlatformDigest { get; init; } = "";
 
+    /// <summary>
+    /// The digests of every image manifest the index lists (one per platform; attestations excluded), so a node of any
+    /// platform is recognised; for a single-platform image just <see cref="Digest"/>.
+    /// </summary>
+    public string[] ManifestDigests { get; init; } = [];
+
     /// <summary>The chosen platform, <c>os/architecture[/variant]</c>.</summary>
     public string? Platform { get; init; }
 

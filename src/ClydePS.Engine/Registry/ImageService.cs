@@ -12,6 +12,7 @@ public static class ImageService
         var (top, servedBy) = await client.GetManifestAsync(image, image.ManifestReference, cancellationToken).ConfigureAwait(false);
         ManifestDocument manifest;
         string[] platforms;
+        string[] manifestDigests;
         Platform? chosen;
         if (top.IsIndex)
         {
@@ -19,6 +20,7 @@ public static class ImageService
                 .Where(m => ImageManifestTypes.Contains(m.MediaType) && m.Platform is { } p && p.OperatingSystem != "unknown")
                 .ToList();
             platforms = entries.Select(e => e.Platform!.ToString()).Distinct().ToArray();
+            manifestDigests = entries.Select(e => e.Digest).Distinct(StringComparer.Ordinal).ToArray();
             var index = platform.Choose(entries.Select(e => e.Platform).ToList());
             if (index < 0)
             {
@@ -37,6 +39,7 @@ public static class ImageService
         else
         {
             manifest = top;
+            manifestDigests = [top.Digest];
             chosen = null;
             if (manifest.Config is { } config && config.Size is > 0 and < 1024 * 1024)
             {
@@ -56,6 +59,7 @@ public static class ImageService
             Tag = image.Tag,
             Digest = top.Digest,
             PlatformDigest = manifest.Digest,
+            ManifestDigests = manifestDigests,
             Platform = chosen?.ToString(),
             Platforms = platforms,
             MultiPlatform = top.IsIndex,
