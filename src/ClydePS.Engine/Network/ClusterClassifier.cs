@@ -30,15 +30,23 @@ public static class ClusterClassifier
         };
     }
 
-    public static ClusterNetworkClass ClassOf(IReadOnlyCollection<ClydeNode> nodes)
-    {
-        if (nodes.Count == 0)
-        {
-            return ClusterNetworkClass.Empty;
-        }
+    public static ClusterNetworkClass ClassOf(IReadOnlyCollection<ClydeNode> nodes) =>
+        ClassOf(nodes.Select(n => n.NetworkClass));
 
-        int publicCount = nodes.Count(n => n.NetworkClass == NetworkClass.Public);
-        return publicCount == nodes.Count ? ClusterNetworkClass.Public
+    /// <summary>Public when every class is Public, Private when none is, Mixed otherwise; Empty for no nodes.</summary>
+    public static ClusterNetworkClass ClassOf(IEnumerable<NetworkClass> nodeClasses)
+    {
+        int count = 0, publicCount = 0;
+        foreach (var c in nodeClasses)
+        {
+            count++;
+            if (c == NetworkClass.Public)
+            {
+                publicCount++;
+            }
+        }
+        return count == 0 ? ClusterNetworkClass.Empty
+            : publicCount == count ? ClusterNetworkClass.Public
             : publicCount == 0 ? ClusterNetworkClass.Private
             : ClusterNetworkClass.Mixed;
     }

@@ -1,0 +1,130 @@
+namespace ClydePS.Engine.Seeding;
+
+/// <summary>
+/// What a policy starts from. Eligible: node names in pick order (those that already hold the image included);
+/// AlreadySeeded: the eligible nodes that hold it; Target: the stop target (they count toward it);
+/// InitialSeeds: the first wave's size before capping by what is left.
+/// </summary>
+public sealed record SeedPlan(
+    ClusterNetworkClass ClusterClass,
+    IReadOnlyList<string> Eligible,
+    IReadOnlySet<string> AlreadySeeded,
+    int Target,
+    int InitialSeeds,
+    SeedPolicyOptions Options);
+
+public static class SeedPlanner
+{
+    /// <summary>Validates the options and computes the stop target and initial seed count over the eligible nodes.</summary>
+    public static SeedPlan Create(EligibilityResult eligibility, SeedPolicyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(eligibility);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var names = eligibility.Eligible.Select(n => n.Name).ToList();
+        if (names.Distinct(StringComparer.Ordinal).Count() != names.Count)
+        {
+            throw new ArgumentException("Eligible node names must be unique.", nameof(eligibility));
+        }
+        var seeded = new HashSet<string>(eligibility.Eligible.Where(n => n.HoldsImage).Select(n => n.Name), StringComparer.Ordinal);
+        var target = SeedTargets.StopTarget(names.Count, options.StopRatio);
+        var initial = SeedTargets.InitialSeeds(names.Count, options.InitialSeeds, target);
+        return new SeedPlan(eligibility.ClusterClass, names, seeded, target, initial, options);
+    }
+}
+
+/// <summary>Something that happened. Time comes only from events: policies never read a clock.</summary>
+public abstract record SeedEvent(DateTimeOffset At);
+
+/// <summary>The executor sends one at least at every <see cref="SeedPolicyState.WakeUpAt"/>.</summary>
+public sealed record TickEvent(DateTimeOffset At) : SeedEvent(At);
+
+/// <summary>A seed pull completed on <paramref name="Node"/> (the node is now seeded).</summary>
+public sealed record SeedCompletedEvent(DateTimeOffset At, string Node, TimeSpan Duration, long Bytes) : SeedEvent(At);
+
+/// <summary>A seed pull failed (ErrImagePull, pod failed) or its node was lost. The node is never retried.</summary>
+public sealed record SeedFailedEvent(DateTimeOffset At, string Node, string Reason, bool NodeLost) : SeedEvent(At);
+
+/// <summary>One probe sample, as the probe pods deliver it.</summary>
+public sealed record ProbeSampleEvent(DateTimeOffset At, ClydeProbeSample Sample) : SeedEvent(At);
+
+/// <summary>The probe pods are gone or failed; no more samples will come.</summary>
+public sealed record ProbesEndedEvent(DateTimeOffset At, string Reason) : SeedEvent(At);
+
+/// <summary>Where a wave's nodes are expected to pull from: Registry (the source), Peers, or Unknown (P2P may serve them).</summary>
+public enum SeedSource
+{
+    Unknown,
+    Registry,
+    Peers,
+}
+
+/// <summary>What the executor must do.</summary>
+public abstract record SeedAction;
+
+/// <summary>Start seed pulls on these nodes as part of wave <paramref name="Wave"/> (1-based). A replacement for a failed node comes as another action with the same wave number.</summary>
+public sealed record StartSeedsAction(int Wave, IReadOnlyList<string> Nodes, SeedSource Source) : SeedAction;
+
+/// <summary>Start one probe pod per node, sampling every <paramref name="Interval"/>, living at most <paramref name="MaxDuration"/>.</summary>
+public sealed record StartProbesAction(IReadOnlyList<string> Nodes, TimeSpan Interval, TimeSpan MaxDuration) : SeedAction;
+
+/// <summary>Delete the probe pods (idempotent: also sent after the probes ended by themselves, so leftovers are cleaned up).</summary>
+public sealed record StopProbesAction : SeedAction;
+
+/// <summary>Seeding is done: deploy the workload now. Nothing is running any more.</summary>
+public sealed record DeployAction(string Reason) : SeedAction;
+
+/// <summary>More than MaxFailedSeeds pulls failed: stop, do not deploy. Pulls still running are the executor's to cancel.</summary>
+public sealed record AbortAction(string Reason) : SeedAction;
+
+/// <summary>
+/// One recorded decision. Kind: Plan, Wave, Window, Monitoring, Failure, Deploy, Abort. Verdict: Healthy, Unhealthy,
+/// Undecided (Window decisions) or Info. Metrics are those of the window decided on (null elsewhere).
+/// </summary>
+public sealed record SeedDecision(
+    DateTimeOffset At,
+    string Kind,
+    double? BandwidthMBps,
+    double? JitterMs,
+    double? DropRatePct,
+    int Samples,
+    int SuccessfulSamples,
+    string Verdict,
+    string Narrative)
+{
+    public override string ToString() => $"{At:HH:mm:ss} {Kind} {Verdict}: {Narrative}";
+}
+
+/// <summary>The policy's answer to Begin or to one event: the new state, what to do now, and what was decided.</summary>
+public sealed record SeedStep(SeedPolicyState State, IReadOnlyList<SeedAction> Actions, IReadOnlyList<SeedDecision> Decisions);
+
+/// <summary>A policy's opaque-but-readable state. WakeUpAt: when the executor must send the next TickEvent (null = only on events).</summary>
+public abstract record SeedPolicyState
+{
+    public abstract bool Finished { get; }
+    public abstract DateTimeOffset? WakeUpAt { get; }
+}
+
+/// <summary>A pure seeding policy: a reducer over events. No I/O, no clock.</summary>
+public interface ISeedPolicy
+{
+    string Name { get; }
+    SeedStep Begin(SeedPlan plan, DateTimeOffset now);
+    SeedStep Next(SeedPolicyState state, SeedEvent e);
+
+    /// <summary>For -WhatIf: the waves (node names) if every pull succeeds and no expansion happens.</summary>
+    IReadOnlyList<IReadOnlyList<string>> PreviewWaves(SeedPlan plan);
+}
+
+public static class SeedPolicies
+{
+    static readonly ISeedPolicy DoublingPolicy = new WaveSeedPolicy(SeedStrategy.Doubling);
+    static readonly ISeedPolicy AdaptivePolicy = new WaveSeedPolicy(SeedStrategy.Adaptive);
+
+    public static ISeedPolicy For(SeedStrategy strategy) => strategy switch
+    {
+        SeedStrategy.Doubling => DoublingPolicy,
+        SeedStrategy.Adaptive => AdaptivePolicy,
+        _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown seeding strategy."),
+    };
+}
