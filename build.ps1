@@ -226,51 +226,89 @@ function Invoke-Test {
 function Invoke-Demo {
     Import-Module $ModuleManifest -Force
     $nodes = if ($Smoke) { 8 } else { 24 }
-    Write-Host "ClydePS $Version demo: a Lab cluster of $nodes nodes, half of them public"
+    $size = if ($Smoke) { '2Gi' } else { '12Gi' }
+    $big = 'example.com/llm/server:v1'
+    Write-Host "ClydePS $Version demo: a private Lab cluster of $nodes nodes behind a NAT gateway, with a P2P mirror, and a $size image"
     $cluster = Join-Path ([IO.Path]::GetTempPath()) "clydeps-demo-$PID.json"
     @{
         seed       = 7
-        nodeGroups = @(@{ count = $nodes; publicRatio = 0.5 })
-        network    = @{ registryBandwidthMBps = 500; natBandwidthMBps = 250; nodeBandwidthMBps = 100 }
-        images     = @(@{ reference = 'example.com/llm/server:v1'; size = '12Gi'; layerCount = 6 })
+        nodeGroups = @(@{ count = $nodes; publicRatio = 0; zones = @('eu-west-1a', 'eu-west-1b') })
+        network    = @{ registryBandwidthMBps = 500; natBandwidthMBps = 250; nodeBandwidthMBps = 100; p2p = $true }
+        images     = @(@{ reference = $big; size = $size; layerCount = 6; platforms = @('linux/amd64') })
     } | ConvertTo-Json -Depth 5 | Set-Content $cluster
-    $lab = Start-ClydeLab -ClusterFile $cluster -TimeScale 10
-    Remove-Item $cluster
+    $scale = 20
     try {
-        Write-Host "Lab at $($lab.Url) (kubeconfig $($lab.KubeconfigPath))"
-        Write-Host ''
-        Write-Host '> Get-ClydeNodeNetwork -Kubeconfig $lab.KubeconfigPath'
-        $all = Get-ClydeNodeNetwork -Kubeconfig $lab.KubeconfigPath
-        $all | Format-Table -AutoSize | Out-String -Width 160 | Write-Host
-        Write-Host '> Get-ClydeNodeNetwork -Kubeconfig $lab.KubeconfigPath -Summary'
-        $summary = Get-ClydeNodeNetwork -Kubeconfig $lab.KubeconfigPath -Summary
-        $summary | Format-List | Out-String | Write-Host
-        if ($summary.NodeCount -ne $nodes -or $summary.Class -ne 'Mixed') {
-            throw "Demo expected a Mixed cluster of $nodes nodes, got $($summary.Class) with $($summary.NodeCount)."
+        $lab = Start-ClydeLab -ClusterFile $cluster -TimeScale $scale
+        $kube = $lab.KubeconfigPath
+        try {
+            Write-Host "Lab at $($lab.Url), time scale $scale (every time below is Lab time)"
+            Write-Host ''
+            Write-Host '> Get-ClydeNodeNetwork -Kubeconfig $kube -Summary'
+            $summary = Get-ClydeNodeNetwork -Kubeconfig $kube -Summary
+            $summary | Format-List Class, NodeCount, EligibleCount, PublicCount, PrivateCount | Out-String | Write-Host
+            if ($summary.NodeCount -ne $nodes -or $summary.Class -ne 'Private') { throw "Demo expected a Private cluster of $nodes nodes, got $($summary.Class) with $($summary.NodeCount)." }
+
+            Write-Host "> Get-ClydeImage -Image $big -Kubeconfig `$kube   (through the Lab's registry mirror)"
+            $image = Get-ClydeImage -Image $big -Kubeconfig $kube
+            $image | Format-List Image, Digest, SizeBytes, LargestLayerSizeBytes | Out-String | Write-Host
+
+            Write-Host '> $image | Measure-ClydeRegistryProbe -Kubeconfig $kube -Duration 10s -Interval 2s -SampleBytes 64MB'
+            $probe = $image | Measure-ClydeRegistryProbe -Kubeconfig $kube -Duration 10s -Interval 2s -SampleBytes 64MB
+            $probe | Format-List Probers, Samples, BandwidthMBps, JitterMs, DropRatePct, Healthy | Out-String -Width 160 | Write-Host
+
+            Write-Host '> $seed = $image | Start-ClydeSeed -Kubeconfig $kube -DaemonSetName llm -MonitorWindow 10s -Verbose'
+            $seed = $image | Start-ClydeSeed -Kubeconfig $kube -DaemonSetName llm -MonitorWindow 10s -Verbose 4>&1 | ForEach-Object {
+                if ($_ -is [System.Management.Automation.VerboseRecord]) {
+                    if ($_.Message -match 'network|window|Wave|monitor|Monitoring|cluster:') { Write-Host "  VERBOSE: $($_.Message)" }
+                }
+                else { $_ }
+            }
+            $seed | Format-List Strategy, NetworkClass, Eligible, Target, Seeded, Failed, Mirror, Outcome, Duration | Out-String -Width 160 | Write-Host
+            $seed.Waves | Format-Table Number, Source, Start, End, @{ n = 'Nodes'; e = { $_.Nodes -join ',' } } -AutoSize | Out-String -Width 200 | Write-Host
+            $seed.Decisions | Format-Table Time, Kind, Verdict, Narrative -AutoSize -Wrap | Out-String -Width 200 | Write-Host
+            if ($seed.Seeded -lt $seed.Target) { throw "Demo expected $($seed.Target) seeded nodes, got $($seed.Seeded)." }
+
+            Write-Host '> $seed | New-ClydeDaemonSet -Kubeconfig $kube -Name llm -Wait'
+            $ds = $seed | New-ClydeDaemonSet -Kubeconfig $kube -Name llm -Wait
+            $ds | Format-Table -AutoSize | Out-String -Width 160 | Write-Host
+            $left = @(Get-ClydeNodeImage -Kubeconfig $kube -Image $big | Where-Object { -not $_.Holds })
+            if ($ds.Available -ne $nodes -or $left.Count -gt 0) { throw "Demo expected the DaemonSet available on all $nodes nodes." }
+            $headers = @{ Authorization = "Bearer $((Get-Content -Raw (Join-Path $lab.StateDirectory 'token')).Trim())" }
+            $seedPods = @((Invoke-RestMethod -Uri "$($lab.Url)/api/v1/pods?labelSelector=clydeps.io%2Frole%3Dseed" -Headers $headers).items)
+            Write-Host "Seed pods left after the rollout: $($seedPods.Count)"
+            if ($seedPods.Count -ne 0) { throw 'Demo expected every seed pod to be released.' }
+            $seeded = $seed.Duration + $ds.Duration
+            if (Get-Command kubectl -ErrorAction Ignore) {
+                Write-Host '> kubectl get daemonset llm   (an independent client of the Lab)'
+                $cache = Join-Path ([IO.Path]::GetTempPath()) "clydeps-kubectl-$([guid]::NewGuid().ToString('N'))"
+                $table = kubectl --kubeconfig $kube --cache-dir $cache get daemonset llm 2>&1
+                $exit = $LASTEXITCODE
+                Remove-Item -Recurse -Force $cache -ErrorAction Ignore
+                $table | Out-String | Write-Host
+                if ($exit -ne 0) { throw "kubectl could not read the DaemonSet (exit $exit)." }
+            }
         }
-        $big = 'example.com/llm/server:v1'
-        Write-Host "> Get-ClydeImage -Image $big -Kubeconfig `$lab.KubeconfigPath   (through the Lab's registry mirror)"
-        $image = Get-ClydeImage -Image $big -Kubeconfig $lab.KubeconfigPath
-        $image | Format-List Image, Digest, SizeBytes, LargestLayerSizeBytes, ServedBy | Out-String | Write-Host
-        $probeNodes = $all | Where-Object Eligible | Group-Object NetworkClass | ForEach-Object { $_.Group | Select-Object -First 2 }
-        $duration = if ($Smoke) { '6s' } else { '20s' }
-        Write-Host "> `$image | Measure-ClydeRegistryProbe -Node $($probeNodes.Name -join ',') -Duration $duration -Interval 2s -SampleBytes 64MB"
-        $probe = $image | Measure-ClydeRegistryProbe -Kubeconfig $lab.KubeconfigPath -Node $probeNodes.Name -Duration $duration -Interval 2s -SampleBytes 64MB
-        $probe | Format-List Mode, Probers, Samples, FailedSamples, BandwidthMBps, JitterMs, DropRatePct, Healthy, Reason | Out-String -Width 160 | Write-Host
-        if ($probe.Mode -ne 'InCluster' -or $probe.Samples -lt $probeNodes.Count) { throw "Demo expected an in-cluster probe from $($probeNodes.Count) nodes." }
-        if (Get-Command kubectl -ErrorAction Ignore) {
-            Write-Host '> kubectl get nodes -o wide   (an independent client of the Lab)'
-            $cache = Join-Path ([IO.Path]::GetTempPath()) "clydeps-kubectl-$([guid]::NewGuid().ToString('N'))"
-            $table = kubectl --kubeconfig $lab.KubeconfigPath --cache-dir $cache get nodes -o wide 2>&1
-            $exit = $LASTEXITCODE
-            Remove-Item -Recurse -Force $cache -ErrorAction Ignore
-            $table | Out-String | Write-Host
-            if ($exit -ne 0) { throw "kubectl could not list the Lab's nodes (exit $exit)." }
+        finally {
+            $lab | Stop-ClydeLab
+        }
+
+        Write-Host "The same rollout without seeding, on an identical Lab (same cluster file and seed):"
+        $lab = Start-ClydeLab -ClusterFile $cluster -TimeScale $scale
+        try {
+            Write-Host '> New-ClydeDaemonSet -Kubeconfig $kube -Name llm -Image $big -Wait'
+            $direct = New-ClydeDaemonSet -Kubeconfig $lab.KubeconfigPath -Name llm -Image $big -Wait
+            $direct | Format-Table -AutoSize | Out-String -Width 160 | Write-Host
+        }
+        finally {
+            $lab | Stop-ClydeLab
         }
     }
     finally {
-        $lab | Stop-ClydeLab
+        Remove-Item $cluster -ErrorAction Ignore
     }
+    $ratio = $direct.Duration.TotalSeconds / [Math]::Max(1, $seeded.TotalSeconds)
+    Write-Host ("Seeded rollout: {0:0} s (seeding {1:0} s + DaemonSet {2:0} s); direct rollout: {3:0} s; {4:0.0}x faster (Lab time)." -f `
+        $seeded.TotalSeconds, $seed.Duration.TotalSeconds, $ds.Duration.TotalSeconds, $direct.Duration.TotalSeconds, $ratio)
     Write-Host 'Demo finished.'
 }
 

@@ -19,6 +19,7 @@
         'Measure-ClydeRegistryProbe'
         'Remove-ClydeLeftover'
         'Start-ClydeLab'
+        'Start-ClydeSeed'
         'Stop-ClydeLab'
     )
     FunctionsToExport    = @()

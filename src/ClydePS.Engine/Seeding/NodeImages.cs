@@ -36,16 +36,16 @@ public sealed record NodeImageFact(string Node, bool Holds, ImageEvidence Eviden
 /// </remarks>
 public static class NodeImages
 {
-    public const string ManagedByLabel = "app.kubernetes.io/managed-by";
+    public const string ManagedByLabel = ClydePS.Engine.Probe.ProbePod.ManagedByLabel;
     public const string ManagedByValue = "ClydePS";
-    public const string RoleLabel = "clydeps.io/role";
-    public const string RunLabel = "clydeps.io/run";
-    public const string SeedRole = "seed";
-    public const string SeedContainer = "seed";
-    public const string NodeAnnotation = "clydeps.io/node";
-    public const string ImageAnnotation = "clydeps.io/image";
-    public const string DigestAnnotation = "clydeps.io/digest";
-    public const string WorkloadAnnotation = "clydeps.io/workload";
+    public const string RoleLabel = ClydePS.Engine.Probe.ProbePod.RoleLabel;
+    public const string RunLabel = ClydePS.Engine.Probe.ProbePod.RunLabel;
+    public const string SeedRole = SeedPod.Role;
+    public const string SeedContainer = SeedPod.ContainerName;
+    public const string NodeAnnotation = ClydePS.Engine.Probe.ProbePod.NodeAnnotation;
+    public const string ImageAnnotation = SeedPod.ImageAnnotation;
+    public const string DigestAnnotation = SeedPod.DigestAnnotation;
+    public const string WorkloadAnnotation = SeedPod.WorkloadAnnotation;
 
     /// <summary>Label selector of every seed pod (all runs).</summary>
     public const string SeedPodSelector = RoleLabel + "=" + SeedRole;

@@ -1,0 +1,274 @@
+# Start-ClydeSeed end to end on Labs: seed pods simulated by the Lab's seed role, pulls over its transfer model.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $script:Image = 'example.com/llm/server:v1'
+    $script:Bare = 'example.com/llm/distroless-server:v1'
+
+    # Starts a Lab and, with P2P on, waits until its spegel mirror pods are Ready on every node (as on a running cluster).
+    function Start-SeedLab([hashtable] $Spec, [double] $TimeScale = 20, [int] $NotReady = 0) {
+        $lab = Start-ClydeLab -ClusterFile (New-TestClusterFile -Spec $Spec) -TimeScale $TimeScale
+        if ($Spec.network -and $Spec.network.p2p) {
+            $h = Get-LabHeaders $lab
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            do {
+                $ds = Invoke-RestMethod -Uri "$($lab.Url)/apis/apps/v1/namespaces/kube-system/daemonsets/spegel" -Headers $h
+                $ready = $ds.status.desiredNumberScheduled -gt 0 -and $ds.status.numberReady -ge $ds.status.desiredNumberScheduled - $NotReady
+            } until ($ready -or [DateTime]::UtcNow -gt $deadline -or (Start-Sleep -Milliseconds 200))
+            if (-not $ready) { throw "The Lab's spegel DaemonSet did not become ready: $($ds.status | ConvertTo-Json -Compress)" }
+        }
+        $lab
+    }
+    function Get-LabHeaders($Lab) {
+        @{ Authorization = "Bearer $((Get-Content -Raw (Join-Path $Lab.StateDirectory 'token')).Trim())" }
+    }
+    function Get-RolePod($Lab, [string] $Role) {
+        (Invoke-RestMethod -Uri "$($Lab.Url)/api/v1/pods?labelSelector=clydeps.io%2Frole%3D$Role" -Headers (Get-LabHeaders $Lab)).items
+    }
+    function Set-LabFault($Lab, [hashtable] $Plan) {
+        $null = Invoke-RestMethod -Method Put -Uri "$($Lab.Url)/clydelab/v1/faults" -Headers (Get-LabHeaders $Lab) `
+            -ContentType 'application/json' -Body ($Plan | ConvertTo-Json -Depth 10 -Compress)
+    }
+    function Remove-SeedPod($Lab) {
+        foreach ($p in @(Get-RolePod $Lab 'seed')) {
+            $null = Invoke-RestMethod -Method Delete -Uri "$($Lab.Url)/api/v1/namespaces/$($p.metadata.namespace)/pods/$($p.metadata.name)?gracePeriodSeconds=0" -Headers (Get-LabHeaders $Lab)
+        }
+    }
+
+    # Ten private workers behind one NAT, P2P on, plus nodes seeding must skip.
+    $privateSpec = @{
+        seed       = 5
+        network    = @{ registryBandwidthMBps = 400; natBandwidthMBps = 200; nodeBandwidthMBps = 100; p2p = $true }
+        images     = @(
+            @('a', 'b', 'c', 'd', 'g') | ForEach-Object { @{ reference = "example.com/llm/server-$($_):v1"; size = '1Gi'; layerCount = 4; platforms = @('linux/amd64') } }
+            @('e', 'f') | ForEach-Object { @{ reference = "example.com/llm/server-$($_):v1"; size = '4Gi'; layerCount = 4; platforms = @('linux/amd64') } }
+            @{ reference = $script:Image; size = '1Gi'; layerCount = 4; platforms = @('linux/amd64') },
+            @{ reference = $script:Bare; size = '256Mi'; layerCount = 2; platforms = @('linux/amd64'); hasShell = $false }
+        )
+        nodeGroups = @(
+            @{ name = 'w'; count = 10; namePattern = 'w-{0:00}'; zones = @('z-a', 'z-b') },
+            @{ name = 'gpu'; count = 1; namePattern = 'gpu-{0}'; taints = @(@{ key = 'dedicated'; value = 'gpu'; effect = 'NoSchedule' }) },
+            @{ name = 'down'; count = 2; namePattern = 'down-{0}'; notReady = 1; unschedulable = 1 },
+            @{ name = 'arm'; count = 1; namePattern = 'arm-{0}'; architecture = 'arm64' }
+        )
+    }
+    $script:Lab = Start-SeedLab $privateSpec -NotReady 1
+    $script:Kube = $script:Lab.KubeconfigPath
+}
+
+AfterAll {
+    if ($script:Lab) { $script:Lab | Stop-ClydeLab }
+}
+
+Describe 'Start-ClydeSeed on a private cluster with P2P' {
+    AfterEach {
+        Set-LabFault $Lab @{}
+        Remove-SeedPod $Lab
+    }
+
+    It 'seeds half of the eligible nodes in doubling waves and keeps the seed pods' {
+        $r = Start-ClydeSeed -Kubeconfig $Kube -Image 'example.com/llm/server-a:v1' -Strategy Doubling -InitialSeeds 2
+        $r | Should -BeOfType ClydePS.ClydeSeedResult
+        $r.NetworkClass | Should -Be 'Private'
+        $r.Eligible | Should -Be 10
+        $r.Target | Should -Be 5
+        $r.Seeded | Should -Be 5
+        @($r.Waves | ForEach-Object { $_.Nodes.Count }) | Should -Be @(2, 3)
+        @($r.SeededNodes | Where-Object { $_ -notlike 'w-*' }) | Should -HaveCount 0
+        $r.Skipped.Node | Should -Contain 'gpu-0'
+        $r.Skipped.Node | Should -Contain 'arm-0'
+        ($r.Skipped | Where-Object Node -eq 'gpu-0').Reason | Should -Match 'dedicated'
+        $r.Pulls | Where-Object { -not $_.Succeeded } | Should -BeNullOrEmpty
+        $r.Pulls | ForEach-Object { $_.ImageId | Should -Match '@sha256:' ; $_.Duration.TotalSeconds | Should -BeGreaterThan 0 }
+        $pods = @(Get-RolePod $Lab 'seed')
+        $pods | Should -HaveCount 5
+        @($pods.spec.nodeName | Sort-Object) | Should -Be @($r.SeededNodes)
+        @($r.SeedPods | Sort-Object) | Should -Be @($pods.metadata.name | Sort-Object)
+        $pods[0].metadata.labels.'app.kubernetes.io/managed-by' | Should -Be 'ClydePS'
+        $pods[0].metadata.labels.'clydeps.io/run' | Should -Be $r.RunId
+        $pods[0].metadata.annotations.'clydeps.io/digest' | Should -Be $r.Digest
+    }
+
+    It 'resumes: nodes that already hold the digest are not pulled again' {
+        $first = Start-ClydeSeed -Kubeconfig $Kube -Image 'example.com/llm/server-b:v1' -Strategy Doubling -InitialSeeds 2 -StopRatio 0.3
+        $first.Seeded | Should -Be 3
+        $again = Start-ClydeSeed -Kubeconfig $Kube -Image 'example.com/llm/server-b:v1' -Strategy Doubling -InitialSeeds 2 -StopRatio 0.6
+        $again.Target | Should -Be 6
+        @($again.AlreadySeeded | Sort-Object) | Should -Be @($first.SeededNodes | Sort-Object)
+        @($again.Pulls) | Should -HaveCount 3
+        @($again.Pulls.Node | Where-Object { $first.SeededNodes -contains $_ }) | Should -HaveCount 0
+        $again.Seeded | Should -Be 6
+    }
+
+    It 'seeds an image without a shell through the helper binary' {
+        $r = Start-ClydeSeed -Kubeconfig $Kube -Image $Bare -Strategy Doubling -Node w-00, w-01 -StopRatio 1
+        $r.Seeded | Should -Be 2
+        $pod = @(Get-RolePod $Lab 'seed')[0]
+        $pod.spec.initContainers[0].image | Should -Match 'busybox'
+        $pod.status.containerStatuses[0].state.terminated.exitCode | Should -Be 0
+    }
+
+    It 'replaces a node whose pull fails and reports it' {
+        Set-LabFault $Lab @{ pulls = @(@{ image = 'example.com/llm/server-c:v1'; node = 'w-00'; message = 'registry said no' }) }
+        $r = Start-ClydeSeed -Kubeconfig $Kube -Image 'example.com/llm/server-c:v1' -Strategy Doubling -InitialSeeds 2 -ErrorVariable seedErrors -ErrorAction SilentlyContinue
+        $r.Seeded | Should -Be 5
+        $r.SeededNodes | Should -Not -Contain 'w-00'
+        $failed = @($r.Pulls | Where-Object { -not $_.Succeeded })
+        $failed.Node | Should -Be 'w-00'
+        $failed.Error | Should -Match 'registry said no|ImagePullBackOff'
+        @($seedErrors | ForEach-Object { Get-ErrorId $_ }) | Should -Contain 'ClydeSeedPullFailed'
+        @(Get-RolePod $Lab 'seed' | Where-Object { $_.spec.nodeName -eq 'w-00' }) | Should -HaveCount 0
+    }
+
+    It 'fails when more seed pulls fail than -MaxFailedSeeds, deleting its pods' {
+        Set-LabFault $Lab @{ pulls = @(@{ image = 'example.com/llm/server-d:v1' }) }
+        { Start-ClydeSeed -Kubeconfig $Kube -Image 'example.com/llm/server-d:v1' -Strategy Doubling -MaxFailedSeeds 1 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ClydeSeedFailed*'
+        @(Get-RolePod $Lab 'seed') | Should -HaveCount 0
+    }
+
+    It 'Adaptive: a healthy registry expands seeding while the first wave pulls, a degraded one does not' {
+        $common = @{ Kubeconfig = $Kube; Image = 'example.com/llm/server-e:v1'; InitialSeeds = 2; MonitorInterval = '1s'; MonitorWindow = '4s'; MonitorBandwidthThreshold = 5 }
+        $healthy = Start-ClydeSeed @common
+        # The first window may be undecided while the probe pods start; the first decided one is healthy.
+        ($healthy.Decisions | Where-Object { $_.Kind -eq 'Window' -and $_.Verdict -ne 'Undecided' } | Select-Object -First 1).Verdict | Should -Be 'Healthy'
+        $healthy.Waves[1].Start | Should -BeLessThan $healthy.Waves[0].End
+        $healthy.Seeded | Should -Be 5
+        Remove-SeedPod $Lab
+        @(Get-RolePod $Lab 'probe') | Should -HaveCount 0
+
+        Set-LabFault $Lab @{ registry = @{ jitterMs = 300 } }
+        $common.Image = 'example.com/llm/server-f:v1'
+        $degraded = Start-ClydeSeed @common
+        ($degraded.Decisions | Where-Object { $_.Kind -eq 'Window' -and $_.Verdict -ne 'Undecided' } | Select-Object -First 1).Verdict | Should -Be 'Unhealthy'
+        $degraded.Waves[1].Start | Should -BeGreaterOrEqual $degraded.Waves[0].End
+        $degraded.Seeded | Should -Be 5
+        @(Get-RolePod $Lab 'probe') | Should -HaveCount 0
+    }
+
+    It 'Ctrl+C mid-seed deletes every pod of the run, and a re-run resumes' {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$env:CLYDEPS_MODULE'; Start-ClydeSeed -Kubeconfig '$Kube' -Image 'example.com/llm/server-g:v1' -Strategy Doubling -InitialSeeds 2 -StopRatio 1")
+            $async = $ps.BeginInvoke()
+            # Stop once the first wave is done and the second is pulling.
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (@(Get-RolePod $Lab 'seed' | Where-Object { $_.status.phase -eq 'Succeeded' }).Count -lt 2 -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 100
+            }
+            $done = @(Get-RolePod $Lab 'seed' | Where-Object { $_.status.phase -eq 'Succeeded' }).spec.nodeName
+            $done.Count | Should -BeGreaterOrEqual 2
+            $ps.Stop()
+            $async.IsCompleted | Should -BeTrue
+            $left = @(Get-RolePod $Lab 'seed' | Where-Object { -not $_.metadata.deletionTimestamp })
+            ($left | ForEach-Object { "$($_.metadata.name) $($_.status.phase)" }) -join '; ' | Should -BeNullOrEmpty
+        }
+        finally { $ps.Dispose() }
+        # The nodes that finished list the image (kubelet reports it after a short lag): the re-run skips them.
+        $h = Get-LabHeaders $Lab
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        do {
+            $listed = @((Invoke-RestMethod -Uri "$($Lab.Url)/api/v1/nodes" -Headers $h).items |
+                Where-Object { $done -contains $_.metadata.name -and ($_.status.images.names -match 'llm/server-g@sha256') })
+        } while ($listed.Count -lt $done.Count -and [DateTime]::UtcNow -lt $deadline -and -not (Start-Sleep -Milliseconds 200))
+        $again = Start-ClydeSeed -Kubeconfig $Kube -Image 'example.com/llm/server-g:v1' -Strategy Doubling -InitialSeeds 2
+        foreach ($n in $done) { $again.AlreadySeeded | Should -Contain $n }
+        @($again.Pulls.Node | Where-Object { $done -contains $_ }) | Should -HaveCount 0
+        $again.Seeded | Should -BeGreaterOrEqual 5
+    }
+
+    It '-WhatIf prints the plan and creates nothing' {
+        # What-if lines go to the host, so a child pwsh prints them.
+        $out = & (Get-PwshPath) -NoProfile -NonInteractive -Command "Import-Module '$env:CLYDEPS_MODULE'; Start-ClydeSeed -Kubeconfig '$Kube' -Image '$Image' -Strategy Doubling -InitialSeeds 2 -WhatIf" | Out-String
+        $out | Should -Match 'Wave 1: .*w-'
+        $out | Should -Match 'Wave 2: '
+        @(Get-RolePod $Lab 'seed') | Should -HaveCount 0
+    }
+
+    It 'rejects bad input before creating anything: <Name>' -ForEach @(
+        @{ Name = 'invalid image'; Params = @{ Image = 'UPPER/case::bad' }; Id = 'ClydeInvalidImageReference' }
+        @{ Name = 'stop ratio 0'; Params = @{ StopRatio = 0 }; Id = 'ClydeInvalidStopRatio' }
+        @{ Name = 'stop ratio 1.5'; Params = @{ StopRatio = 1.5 }; Id = 'ClydeInvalidStopRatio' }
+        @{ Name = 'negative seeds'; Params = @{ InitialSeeds = -1 }; Id = 'ParameterArgumentValidationError' }
+        @{ Name = 'unknown namespace'; Params = @{ Namespace = 'nope' }; Id = 'ClydeNamespaceNotFound' }
+        @{ Name = 'unknown node'; Params = @{ Node = 'ghost' }; Id = 'ClydeNodeNotFound' }
+    ) {
+        $a = @{ Kubeconfig = $Kube; Image = $Image }
+        foreach ($k in $Params.Keys) { $a[$k] = $Params[$k] }
+        $err = $null
+        try { Start-ClydeSeed @a -ErrorAction Stop } catch { $err = $_ }
+        $err | Should -Not -BeNullOrEmpty
+        Get-ErrorId $err | Should -BeLike "$Id*"
+        @(Get-RolePod $Lab 'seed') | Should -HaveCount 0
+    }
+}
+
+Describe 'Start-ClydeSeed on other cluster shapes' {
+    It 'a public cluster pre-seeds -PublicSeeds nodes and stops' {
+        $lab = Start-SeedLab @{ seed = 3; images = @(@{ reference = $Image; size = '128Mi'; layerCount = 2; platforms = @('linux/amd64') })
+            nodeGroups = @(@{ name = 'p'; count = 6; public = $true; namePattern = 'p-{0}' }) }
+        try {
+            $r = Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image $Image -PublicSeeds 2 -WarningAction SilentlyContinue
+            $r.NetworkClass | Should -Be 'Public'
+            $r.Seeded | Should -Be 2
+            @($r.Waves) | Should -HaveCount 1
+            $none = Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image 'example.com/other:1' -WarningAction SilentlyContinue
+            $none.Seeded | Should -Be 0
+            @($none.Pulls) | Should -HaveCount 0
+        }
+        finally { $lab | Stop-ClydeLab }
+    }
+
+    It 'a cluster where no node can run the workload is a clear error' {
+        $lab = Start-SeedLab @{ seed = 3; nodeGroups = @(@{ name = 'g'; count = 2; namePattern = 'g-{0}'; taints = @(@{ key = 'x'; effect = 'NoSchedule' }) }) }
+        try {
+            { Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image $Image -ErrorAction Stop -WarningAction SilentlyContinue } |
+                Should -Throw -ErrorId 'ClydeNoEligibleNodes*'
+            $r = Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image $Image -Toleration 'x:NoSchedule' -Strategy Doubling -WarningAction SilentlyContinue
+            $r.Eligible | Should -Be 2
+        }
+        finally { $lab | Stop-ClydeLab }
+    }
+
+    It 'a node lost mid-seed is replaced by another' {
+        # n-1 goes NotReady after 3 s of Lab time, while its pull of the 1 GiB image (20 s at 50 MB/s) still runs.
+        $lab = Start-SeedLab @{ seed = 3; network = @{ nodeBandwidthMBps = 50; p2p = $true }
+            images = @(@{ reference = $Image; size = '1Gi'; layerCount = 2; platforms = @('linux/amd64') })
+            nodeGroups = @(@{ name = 'n'; count = 6; namePattern = 'n-{0}' }) }
+        try {
+            Set-LabFault $lab @{ nodes = @(@{ node = 'n-1'; notReadyAfterSeconds = 3 }) }
+            $r = Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image $Image -Strategy Doubling -Node n-0, n-1, n-2, n-3 -InitialSeeds 2 -ErrorAction SilentlyContinue
+            $r.Seeded | Should -Be 2
+            $r.SeededNodes | Should -Not -Contain 'n-1'
+            ($r.Pulls | Where-Object Node -eq 'n-1').Error | Should -Match 'NotReady|deleted'
+        }
+        finally { $lab | Stop-ClydeLab }
+    }
+
+    It 'warns when no P2P mirror runs in the cluster' {
+        $lab = Start-SeedLab @{ seed = 3; nodeGroups = @(@{ name = 'g'; count = 3; namePattern = 'g-{0}' }) }
+        try {
+            $r = Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image $Image -Strategy Doubling -WarningVariable w -WarningAction SilentlyContinue
+            "$w" | Should -Match 'No P2P mirror'
+            $r.Mirror | Should -BeNullOrEmpty
+        }
+        finally { $lab | Stop-ClydeLab }
+    }
+}
+
+Describe 'Start-ClydeSeed API efficiency' {
+    It 'seeds a 200-node Lab with at most 5 API requests per seeded node' {
+        $lab = Start-SeedLab @{ seed = 9; network = @{ p2p = $true; nodeBandwidthMBps = 400 }
+            images = @(@{ reference = $Image; size = '64Mi'; layerCount = 2; platforms = @('linux/amd64') })
+            nodeGroups = @(@{ name = 'n'; count = 200; namePattern = 'n-{0:000}' }) } -TimeScale 20
+        try {
+            $h = Get-LabHeaders $lab
+            $null = Invoke-RestMethod -Method Post -Uri "$($lab.Url)/clydelab/v1/stats/reset" -Headers $h
+            $r = Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image $Image -Strategy Doubling
+            $stats = Invoke-RestMethod -Uri "$($lab.Url)/clydelab/v1/stats" -Headers $h
+            $r.Seeded | Should -Be 100
+            $stats.total | Should -BeLessOrEqual (5 * $r.Seeded)
+            ($stats.requests | Where-Object { $_.verb -eq 'create' -and $_.resource -eq 'pods' }).count | Should -Be 100
+        }
+        finally { $lab | Stop-ClydeLab }
+    }
+}
