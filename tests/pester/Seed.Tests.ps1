@@ -218,6 +218,22 @@ Describe 'Start-ClydeSeed on other cluster shapes' {
         finally { $lab | Stop-ClydeLab }
     }
 
+    It 'a mixed cluster takes the monitored path' {
+        $lab = Start-SeedLab @{ seed = 4; network = @{ p2p = $true; nodeBandwidthMBps = 100 }
+            images = @(@{ reference = $Image; size = '2Gi'; layerCount = 2; platforms = @('linux/amd64') })
+            nodeGroups = @(@{ name = 'p'; count = 3; public = $true; namePattern = 'p-{0}' }, @{ name = 'q'; count = 5; namePattern = 'q-{0}' }) }
+        try {
+            $r = Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image $Image -MonitorInterval 1s -MonitorWindow 3s -MonitorBandwidthThreshold 1
+            $r.NetworkClass | Should -Be 'Mixed'
+            $r.Strategy | Should -Be 'Adaptive'
+            $r.Target | Should -Be 4
+            $r.Seeded | Should -Be 4
+            @($r.Decisions | Where-Object Kind -eq 'Window').Count | Should -BeGreaterThan 0
+            @(Get-RolePod $lab 'probe') | Should -HaveCount 0
+        }
+        finally { $lab | Stop-ClydeLab }
+    }
+
     It 'a cluster where no node can run the workload is a clear error' {
         $lab = Start-SeedLab @{ seed = 3; nodeGroups = @(@{ name = 'g'; count = 2; namePattern = 'g-{0}'; taints = @(@{ key = 'x'; effect = 'NoSchedule' }) }) }
         try {
