@@ -16,8 +16,10 @@
         'Get-ClydeImage'
         'Get-ClydeNodeNetwork'
         'Measure-ClydeRegistryProbe'
+        'New-ClydeDaemonSet'
         'Start-ClydeLab'
         'Stop-ClydeLab'
+        'Wait-ClydeRollout'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
