@@ -249,7 +249,9 @@ public static class RolloutWaiter
             return string.IsNullOrEmpty(status.Reason) ? "Failed" : $"{status.Reason} ({status.Message})";
         }
 
-        return status?.Phase is null or "Pending" ? "Pending" : $"{status.Phase}, not ready";
+        return status?.Phase is null or "Pending" ? "Pending"
+            : kind == RolloutKind.Job ? $"{status.Phase}, not finished"
+            : $"{status.Phase}, not ready";
     }
 
     /// <summary>The node a DaemonSet pod is meant for (its <c>matchFields metadata.name</c> affinity) before it is bound.</summary>
