@@ -242,6 +242,24 @@ spec:
         Get-ErrorId $err | Should -Be 'ClydeRolloutTimeout'
     }
 
+    It '-AsManifest writes the YAML it would apply and contacts no cluster' {
+        $creates = Get-RequestCount create daemonsets
+        $yaml = New-ClydeDaemonSet -Name manifest -Image busybox:1.36 -Namespace tools -Toleration 'dedicated=x:NoSchedule' -MaxUnavailable 1 `
+            -Kubeconfig (Join-Path $TestDrive 'no-such-kubeconfig') -AsManifest
+        $yaml | Should -BeOfType ([string])
+        $yaml | Should -Match 'kind: DaemonSet'
+        $yaml | Should -Match 'namespace: tools'
+        $yaml | Should -Match 'app.kubernetes.io/managed-by: ClydePS'
+        $yaml | Should -Match 'image: busybox:1.36'
+        $yaml | Should -Match 'maxUnavailable: 1'
+        Get-RequestCount create daemonsets | Should -Be $creates
+        # The YAML is a manifest -Path accepts.
+        $path = New-Manifest 'manifest.yaml' $yaml
+        (New-ClydeDaemonSet -Kubeconfig $Kube -Path $path -Namespace default -WhatIf) | Should -BeNullOrEmpty
+        $err = { New-ClydeDaemonSet -Name manifest -Image busybox:1.36 -AsManifest -Wait } | Should -Throw -PassThru
+        Get-ErrorId $err | Should -Be 'ClydeConflictingParameters'
+    }
+
     It 'completes DaemonSet names with Tab' {
         $line = "New-ClydeDaemonSet -Kubeconfig '$Kube' -Name ev"
         $names = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
@@ -329,9 +347,71 @@ spec:
         $err.Exception.Message | Should -Match 'BackoffLimitExceeded'
     }
 
+    It 'stops within moments on Ctrl+C' {
+        $ps = [powershell]::Create()
+        try {
+            # The wait lists the DaemonSet (by a field selector on its name) before it watches: wait for that list.
+            $null = New-ClydeDaemonSet -Kubeconfig $Kube -Name stuck -Image example.com/ghost:1
+            $lists = Get-RequestCount list daemonsets
+            $null = $ps.AddScript("Import-Module '$env:CLYDEPS_MODULE'; Wait-ClydeRollout -Kubeconfig '$Kube' -Name stuck -Timeout 1h")
+            $async = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ((Get-RequestCount list daemonsets) -eq $lists -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 100
+            }
+            Get-RequestCount list daemonsets | Should -BeGreaterThan $lists
+            $async.IsCompleted | Should -BeFalse
+            $stop = $ps.BeginStop($null, $null)
+            $stop.AsyncWaitHandle.WaitOne(15000) | Should -BeTrue -Because 'Ctrl+C must end the wait at once, not at its 1 h timeout'
+            $ps.EndStop($stop)
+            $async.IsCompleted | Should -BeTrue
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally { $ps.Dispose() }
+    }
+
     It 'reports a workload that does not exist as ClydeWorkloadNotFound' {
         $err = { Wait-ClydeRollout -Kubeconfig $Kube -Kind StatefulSet -Name nope } | Should -Throw -PassThru
         Get-ErrorId $err | Should -Be 'ClydeWorkloadNotFound'
         $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+}
+
+Describe 'The -NodeSelector and -Toleration parsers' {
+    It 'reads hashtables and key=value strings into one node selector, later entries winning' {
+        $r = [ClydePS.Infrastructure.NodeSelectorParser]::Parse(@(@{ pool = 'gpu'; zone = 'a' }, 'zone=b, tier=web', 'example.com/team=x'))
+        $r['pool'] | Should -Be 'gpu'
+        $r['zone'] | Should -Be 'b'
+        $r['tier'] | Should -Be 'web'
+        $r['example.com/team'] | Should -Be 'x'
+        $r.Count | Should -Be 4
+        [ClydePS.Infrastructure.NodeSelectorParser]::Parse($null) | Should -BeNullOrEmpty
+    }
+
+    It 'rejects a node selector entry <Entry>' -ForEach @(
+        @{ Entry = 'novalue' }, @{ Entry = '=x' }, @{ Entry = 'bad key=x' }, @{ Entry = 'k=bad value' }
+    ) {
+        $err = { [ClydePS.Infrastructure.NodeSelectorParser]::Parse(@($Entry)) } | Should -Throw -PassThru
+        $err.Exception.InnerException.ErrorId | Should -Be 'ClydeInvalidNodeSelector'
+    }
+
+    It 'reads every toleration form and drops duplicates' {
+        $json = '{"key":"f","operator":"Equal","value":"g","effect":"NoSchedule","tolerationSeconds":null}' | ConvertFrom-Json
+        $r = [ClydePS.Infrastructure.TolerationParser]::Parse(@('a=b:NoSchedule', 'c:noexecute', 'd', '*', @{ key = 'e'; operator = 'exists' }, $json, 'a=b:NoSchedule'))
+        @($r | ForEach-Object { $_.ToString() }) | Should -Be @('a=b:NoSchedule', 'c:NoExecute', 'd', '*', 'e', 'f=g:NoSchedule')
+        $r[1].Operator | Should -Be 'Exists'
+        $r[3].Key | Should -BeNullOrEmpty
+    }
+
+    It 'rejects a toleration <Case>' -ForEach @(
+        @{ Case = 'with an unknown effect'; Value = 'a=b:Sometimes' }
+        @{ Case = 'with an unknown operator'; Value = @{ Key = 'a'; Operator = 'Near' } }
+        @{ Case = 'with Exists and a value'; Value = @{ Key = 'a'; Operator = 'Exists'; Value = 'b' } }
+        @{ Case = 'without a key and with Equal'; Value = @{ Operator = 'Equal'; Value = 'b' } }
+        @{ Case = 'with tolerationSeconds'; Value = @{ Key = 'a'; Effect = 'NoExecute'; TolerationSeconds = 30 } }
+        @{ Case = 'with a bad key'; Value = 'bad key:NoSchedule' }
+    ) {
+        $err = { [ClydePS.Infrastructure.TolerationParser]::Parse(@(, $Value)) } | Should -Throw -PassThru
+        $err.Exception.InnerException.ErrorId | Should -Be 'ClydeInvalidToleration'
     }
 }

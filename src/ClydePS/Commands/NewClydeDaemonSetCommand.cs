@@ -11,6 +11,7 @@ namespace ClydePS.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.New, "ClydeDaemonSet", DefaultParameterSetName = ImageSet, SupportsShouldProcess = true)]
 [OutputType(typeof(ClydeDaemonSet))]
+[OutputType(typeof(string))]
 public sealed class NewClydeDaemonSetCommand : ClydeClusterCmdletBase
 {
     private const string ImageSet = "Image";
@@ -65,6 +66,10 @@ public sealed class NewClydeDaemonSetCommand : ClydeClusterCmdletBase
     [ValidateNotNullOrEmpty]
     public string? MaxUnavailable { get; set; }
 
+    /// <summary>Write the DaemonSet as YAML instead of applying it (nothing is sent to the cluster).</summary>
+    [Parameter]
+    public SwitchParameter AsManifest { get; set; }
+
     /// <summary>Wait until the rollout is complete (as kubectl rollout status says), then write the final counts.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
@@ -94,7 +99,19 @@ public sealed class NewClydeDaemonSetCommand : ClydeClusterCmdletBase
             DaemonSetManifest.ValidateNamespace(Namespace);
         }
 
-        PreparedDaemonSet prepared = Prepare(nodeSelector, tolerations, () => Gateway.Namespace);
+        if (AsManifest && Wait)
+        {
+            throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeConflictingParameters",
+                "-AsManifest writes the DaemonSet as YAML and applies nothing, so there is no rollout for -Wait to wait for.", null);
+        }
+
+        PreparedDaemonSet prepared = Prepare(nodeSelector, tolerations, AsManifest ? ManifestNamespace : () => Gateway.Namespace);
+        if (AsManifest)
+        {
+            WriteObject(prepared.ToYaml());
+            return;
+        }
+
         var gateway = Gateway;
 
         ApplyOutcome plan = Run(ct => DaemonSetService.PlanAsync(gateway, prepared, ct));
@@ -169,6 +186,20 @@ public sealed class NewClydeDaemonSetCommand : ClydeClusterCmdletBase
         };
         DaemonSetService.Prepare(request);
         return DaemonSetService.Prepare(request with { Namespace = Namespace ?? contextNamespace() });
+    }
+
+    /// <summary>With -AsManifest and no -Namespace: the context's namespace when a kubeconfig is there, else default.</summary>
+    private string ManifestNamespace()
+    {
+        try
+        {
+            return Gateway.Namespace;
+        }
+        catch (ClydeException e)
+        {
+            WriteVerbose($"No kubeconfig to take the namespace from ({e.Message}); using 'default'.");
+            return "default";
+        }
     }
 
     private void ReportProgress(string activity, RolloutProgress p)
