@@ -17,9 +17,11 @@
         'Get-ClydeNodeImage'
         'Get-ClydeNodeNetwork'
         'Measure-ClydeRegistryProbe'
+        'New-ClydeDaemonSet'
         'Remove-ClydeLeftover'
         'Start-ClydeLab'
         'Stop-ClydeLab'
+        'Wait-ClydeRollout'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
