@@ -17,10 +17,12 @@
         'Get-ClydeNodeImage'
         'Get-ClydeNodeNetwork'
         'Measure-ClydeRegistryProbe'
+        'New-ClydeDaemonSet'
         'Remove-ClydeLeftover'
         'Start-ClydeLab'
         'Start-ClydeSeed'
         'Stop-ClydeLab'
+        'Wait-ClydeRollout'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

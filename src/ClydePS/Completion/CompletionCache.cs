@@ -27,6 +27,11 @@ internal static class CompletionCache
         FromCluster("node", options, context, (gateway, ct) =>
             ClusterNames.NodesAsync(gateway, ct));
 
+    /// <summary>DaemonSet names in a namespace (null: the context's namespace).</summary>
+    public static IReadOnlyList<string> DaemonSets(KubeconfigOptions options, string? context, string? ns) =>
+        FromCluster("ds:" + ns, options, context, (gateway, ct) =>
+            ClusterNames.DaemonSetsAsync(gateway, ns, ct));
+
     private static IReadOnlyList<string> FromCluster(string kind, KubeconfigOptions options, string? context,
         Func<ClusterGateway, CancellationToken, Task<string[]>> fetch)
     {

@@ -113,6 +113,9 @@ internal sealed class FakeApiHandler : DelegatingHandler
 
     public List<string?> Authorizations { get; } = [];
 
+    /// <summary>The HTTP method of each request, in order.</summary>
+    public List<string> Methods { get; } = [];
+
     public int Count
     {
         get
@@ -133,6 +136,7 @@ internal sealed class FakeApiHandler : DelegatingHandler
             index = Requests.Count;
             Requests.Add(request.RequestUri!.PathAndQuery);
             Authorizations.Add(request.Headers.Authorization?.ToString());
+            Methods.Add(request.Method.Method);
         }
         var response = _respond(request, index);
         response.RequestMessage = request;

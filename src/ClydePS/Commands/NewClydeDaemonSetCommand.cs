@@ -1,0 +1,213 @@
+using System.Management.Automation;
+using ClydePS.Completion;
+using ClydePS.Engine.Rollout;
+using ClydePS.Infrastructure;
+
+namespace ClydePS.Commands;
+
+/// <summary>
+/// Creates or updates (idempotently) a DaemonSet: a minimal one from -Name and -Image, or one read from a YAML/JSON
+/// file (-Path) with the parameters applied over it; with -Wait, waits for its rollout like <c>kubectl rollout status</c>.
+/// </summary>
+[Cmdlet(VerbsCommon.New, "ClydeDaemonSet", DefaultParameterSetName = ImageSet, SupportsShouldProcess = true)]
+[OutputType(typeof(ClydeDaemonSet))]
+[OutputType(typeof(string))]
+public sealed class NewClydeDaemonSetCommand : ClydeClusterCmdletBase
+{
+    private const string ImageSet = "Image";
+    private const string PathSet = "Path";
+    private const int ProgressId = 7401;
+
+    /// <summary>The DaemonSet's name (also its selector app=&lt;name&gt; and its container's name).</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ImageSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DaemonSetCompleter))]
+    public string Name { get; set; } = null!;
+
+    /// <summary>The container image; with -Path it replaces the image of the first (or -Container) container.</summary>
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = ImageSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? Image { get; set; }
+
+    /// <summary>A YAML or JSON file holding exactly one DaemonSet.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PathSet)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = null!;
+
+    /// <summary>With -Path and -Image: the container whose image -Image replaces; default the first.</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Container { get; set; }
+
+    /// <summary>Where the DaemonSet lives; default the file's namespace (with -Path), else the kubeconfig context's namespace.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(NamespaceCompleter))]
+    public string? Namespace { get; set; }
+
+    /// <summary>A hashtable or key=value strings: the nodes the pods may run on.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public object[]? NodeSelector { get; set; }
+
+    /// <summary>key=value:Effect, key:Effect or key strings, hashtables or V1Toleration-shaped objects.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public object[]? Toleration { get; set; }
+
+    /// <summary>Names of kubernetes.io/dockerconfigjson secrets in -Namespace used to pull the image.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? ImagePullSecret { get; set; }
+
+    /// <summary>Nodes (1) or share of nodes (25%) whose pods may be unavailable during an update.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? MaxUnavailable { get; set; }
+
+    /// <summary>Write the DaemonSet as YAML instead of applying it (nothing is sent to the cluster).</summary>
+    [Parameter]
+    public SwitchParameter AsManifest { get; set; }
+
+    /// <summary>Wait until the rollout is complete (as kubectl rollout status says), then write the final counts.</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    /// <summary>How long -Wait waits (Lab time on a Lab); default 10 minutes.</summary>
+    [Parameter]
+    [Duration]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    protected override void ProcessRecord() => Guard(() =>
+    {
+        if (Timeout <= TimeSpan.Zero)
+        {
+            throw new ClydeException(ClydeErrorKind.InvalidArgument, RolloutErrorIds.InvalidTimeout, $"-Timeout ({Timeout}) must be positive.", Timeout);
+        }
+
+        // Every input is checked before the cluster is contacted, so bad input creates nothing.
+        IReadOnlyDictionary<string, string>? nodeSelector = NodeSelectorParser.Parse(NodeSelector);
+        IReadOnlyList<TolerationSpec>? tolerations = TolerationParser.Parse(Toleration);
+        if (MaxUnavailable is not null)
+        {
+            DaemonSetManifest.ValidateMaxUnavailable(MaxUnavailable);
+        }
+
+        if (Namespace is not null)
+        {
+            DaemonSetManifest.ValidateNamespace(Namespace);
+        }
+
+        if (AsManifest && Wait)
+        {
+            throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeConflictingParameters",
+                "-AsManifest writes the DaemonSet as YAML and applies nothing, so there is no rollout for -Wait to wait for.", null);
+        }
+
+        PreparedDaemonSet prepared = Prepare(nodeSelector, tolerations, AsManifest ? ManifestNamespace : () => Gateway.Namespace);
+        if (AsManifest)
+        {
+            WriteObject(prepared.ToYaml());
+            return;
+        }
+
+        var gateway = Gateway;
+
+        ApplyOutcome plan = Run(ct => DaemonSetService.PlanAsync(gateway, prepared, ct));
+        string action = plan switch
+        {
+            ApplyOutcome.Created => "Create",
+            ApplyOutcome.Updated => "Update",
+            _ => "Leave unchanged",
+        };
+        if (!ShouldProcess($"DaemonSet {prepared.Namespace}/{prepared.Name} (image {prepared.Image})", action))
+        {
+            return;
+        }
+
+        var (applied, note) = Run(ct => DaemonSetService.ApplyAsync(gateway, prepared, ct));
+        if (note is not null)
+        {
+            WriteWarning(note);
+        }
+
+        WriteVerbose($"DaemonSet {applied.Namespace}/{applied.Name}: {applied.Outcome} (generation {applied.Generation}, resourceVersion {applied.ResourceVersion}).");
+        if (!Wait)
+        {
+            WriteObject(applied);
+            return;
+        }
+
+        string activity = $"Rolling out DaemonSet {applied.Namespace}/{applied.Name}";
+        RolloutOutcome outcome = Run(ct => RolloutWaiter.WaitAsync(gateway, RolloutKind.DaemonSet, applied.Namespace, applied.Name, Timeout,
+            p => Post(() => ReportProgress(activity, p)), ct));
+        WriteProgress(new ProgressRecord(ProgressId, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        WriteVerbose(outcome.Status.Message);
+        WriteObject(Run(ct => DaemonSetService.DescribeAsync(gateway, applied.Namespace, applied.Name, applied.Outcome, applied.ManagedByClydePS,
+            outcome.Duration, outcome.Complete, ct)));
+    });
+
+    private PreparedDaemonSet Prepare(IReadOnlyDictionary<string, string>? nodeSelector, IReadOnlyList<TolerationSpec>? tolerations, Func<string> contextNamespace)
+    {
+        if (ParameterSetName == PathSet)
+        {
+            string path = ResolvePath(Path);
+            if (!File.Exists(path))
+            {
+                throw new ClydeException(ClydeErrorKind.InvalidArgument, RolloutErrorIds.ManifestNotFound, $"Manifest file '{path}' does not exist.", Path);
+            }
+
+            var overrides = new DaemonSetOverrides
+            {
+                Namespace = Namespace,
+                Image = Image,
+                Container = Container,
+                NodeSelector = nodeSelector,
+                Tolerations = tolerations,
+                ImagePullSecrets = ImagePullSecret,
+                MaxUnavailable = MaxUnavailable,
+            };
+
+            // Validate the file fully before asking the kubeconfig for the default namespace.
+            DaemonSetService.Prepare(path, overrides, "default");
+            return DaemonSetService.Prepare(path, overrides, contextNamespace());
+        }
+
+        var request = new DaemonSetRequest
+        {
+            Name = Name,
+            Namespace = "default",
+            Image = Image!,
+            NodeSelector = nodeSelector,
+            Tolerations = tolerations,
+            ImagePullSecrets = ImagePullSecret,
+            MaxUnavailable = MaxUnavailable,
+        };
+        DaemonSetService.Prepare(request);
+        return DaemonSetService.Prepare(request with { Namespace = Namespace ?? contextNamespace() });
+    }
+
+    /// <summary>With -AsManifest and no -Namespace: the context's namespace when a kubeconfig is there, else default.</summary>
+    private string ManifestNamespace()
+    {
+        try
+        {
+            return Gateway.Namespace;
+        }
+        catch (ClydeException e)
+        {
+            WriteVerbose($"No kubeconfig to take the namespace from ({e.Message}); using 'default'.");
+            return "default";
+        }
+    }
+
+    private void ReportProgress(string activity, RolloutProgress p)
+    {
+        int percent = p.Desired <= 0 ? (p.Complete ? 100 : 0) : Math.Clamp((p.Updated + p.Available) * 50 / p.Desired, 0, 100);
+        WriteProgress(new ProgressRecord(ProgressId, activity, p.Message.TrimEnd('.'))
+        {
+            PercentComplete = p.Complete ? 100 : percent,
+        });
+    }
+}
