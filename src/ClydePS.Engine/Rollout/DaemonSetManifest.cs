@@ -1,5 +1,6 @@
 using System.Globalization;
 using k8s;
+using ClydePS.Engine.Seeding;
 using k8s.Models;
 
 namespace ClydePS.Engine.Rollout;
@@ -63,59 +64,37 @@ public sealed record WorkloadPlacementInfo
     public IReadOnlyList<string> ImagePullSecrets { get; init; } = [];
 
     /// <summary>
+    /// The placement as the seeding engine's eligibility reads it; with <paramref name="daemonSet"/>, plus the tolerations
+    /// the DaemonSet controller adds to every pod.
+    /// </summary>
+    public WorkloadPlacement ToPlacement(bool daemonSet = false) => new(
+        NodeSelector,
+        (daemonSet ? Tolerations.Concat(DaemonSetManifest.AutomaticTolerations) : Tolerations)
+            .Select(t => t.ToFact()).ToList(),
+        RequiredNodeAffinity.Select(term => (IReadOnlyList<NodeSelectorRequirementFact>)term
+            .Select(r => new NodeSelectorRequirementFact(r.Key, r.Operator, r.Values)).ToList()).ToList());
+
+    /// <summary>
     /// True when the workload's pod may run on a node with these labels and taints (<c>key=value:Effect</c> or
     /// <c>key:Effect</c> strings, as ClydeNode.Taints): node selector, required affinity, and NoSchedule/NoExecute
-    /// taints against the tolerations (plus the tolerations the DaemonSet controller adds when <paramref name="daemonSet"/>).
+    /// taints against the tolerations (plus the tolerations the DaemonSet controller adds when <paramref name="daemonSet"/>),
+    /// decided by <see cref="Eligibility"/> as for seeding.
     /// </summary>
     public bool CanRunOn(string nodeName, IReadOnlyDictionary<string, string> labels, IEnumerable<string> taints, bool daemonSet = true)
     {
         ArgumentNullException.ThrowIfNull(labels);
-        if (NodeSelector.Any(kv => !labels.TryGetValue(kv.Key, out var v) || v != kv.Value))
-        {
-            return false;
-        }
-
-        if (RequiredNodeAffinity.Count > 0 && !RequiredNodeAffinity.Any(term => term.All(r => Matches(r, nodeName, labels))))
-        {
-            return false;
-        }
-
-        var tolerations = daemonSet ? Tolerations.Concat(DaemonSetManifest.AutomaticTolerations).ToList() : Tolerations.ToList();
-        foreach (string taint in taints ?? [])
-        {
-            int colon = taint.LastIndexOf(':');
-            string effect = colon >= 0 ? taint[(colon + 1)..] : "";
-            if (effect is not ("NoSchedule" or "NoExecute"))
-            {
-                continue;
-            }
-
-            string kv = colon >= 0 ? taint[..colon] : taint;
-            int eq = kv.IndexOf('=');
-            string key = eq >= 0 ? kv[..eq] : kv;
-            string? value = eq >= 0 ? kv[(eq + 1)..] : null;
-            if (!tolerations.Any(t => t.Tolerates(key, value, effect)))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        var node = new NodeFacts(nodeName, Ready: true, Unschedulable: false, labels, (taints ?? []).Select(ParseTaint).ToList(),
+            Architecture: null, OperatingSystem: null, NetworkClass.Private, Zone: null, HoldsImage: false);
+        return Eligibility.IneligibleReason(node, ToPlacement(daemonSet), [], null) is null;
     }
 
-    private static bool Matches(NodeRequirementInfo r, string nodeName, IReadOnlyDictionary<string, string> labels)
+    private static TaintFact ParseTaint(string taint)
     {
-        string? actual = r.Field ? (r.Key == "metadata.name" ? nodeName : null) : labels.TryGetValue(r.Key, out var v) ? v : null;
-        return r.Operator switch
-        {
-            "In" => actual is not null && r.Values.Contains(actual),
-            "NotIn" => actual is null || !r.Values.Contains(actual),
-            "Exists" => actual is not null,
-            "DoesNotExist" => actual is null,
-            "Gt" => actual is not null && long.TryParse(actual, out var a) && r.Values.Count == 1 && long.TryParse(r.Values[0], out var b) && a > b,
-            "Lt" => actual is not null && long.TryParse(actual, out var c) && r.Values.Count == 1 && long.TryParse(r.Values[0], out var d) && c < d,
-            _ => false,
-        };
+        int colon = taint.LastIndexOf(':');
+        string effect = colon >= 0 ? taint[(colon + 1)..] : "";
+        string kv = colon >= 0 ? taint[..colon] : taint;
+        int eq = kv.IndexOf('=');
+        return eq >= 0 ? new TaintFact(kv[..eq], kv[(eq + 1)..], effect) : new TaintFact(kv, null, effect);
     }
 }
 

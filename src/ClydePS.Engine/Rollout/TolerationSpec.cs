@@ -86,21 +86,12 @@ public sealed record TolerationSpec(string? Key, string Operator, string? Value,
         new(string.IsNullOrEmpty(t.Key) ? null : t.Key, string.IsNullOrEmpty(t.OperatorProperty) ? "Equal" : t.OperatorProperty,
             string.IsNullOrEmpty(t.Value) ? null : t.Value, string.IsNullOrEmpty(t.Effect) ? null : t.Effect);
 
-    /// <summary>True when this toleration tolerates a taint (the scheduler's rule).</summary>
-    public bool Tolerates(string key, string? value, string effect)
-    {
-        if (!string.IsNullOrEmpty(Effect) && Effect != effect)
-        {
-            return false;
-        }
+    /// <summary>The same toleration as the seeding engine's eligibility reads it.</summary>
+    public ClydePS.Engine.Seeding.TolerationFact ToFact() => new(Key, Operator, Value, Effect);
 
-        if (string.IsNullOrEmpty(Key))
-        {
-            return Operator == "Exists";
-        }
-
-        return Key == key && (Operator == "Exists" || (Value ?? "") == (value ?? ""));
-    }
+    /// <summary>True when this toleration tolerates a taint (the scheduler's rule, as <see cref="ClydePS.Engine.Seeding.Eligibility.Tolerates"/> decides it).</summary>
+    public bool Tolerates(string key, string? value, string effect) =>
+        ClydePS.Engine.Seeding.Eligibility.Tolerates(ToFact(), new ClydePS.Engine.Seeding.TaintFact(key, value, effect));
 
     public override string ToString() =>
         (Key ?? "*") + (Operator == "Equal" ? "=" + Value : "") + (Effect is null ? "" : ":" + Effect);
