@@ -28,6 +28,13 @@ BeforeAll {
         $null = Invoke-RestMethod -Method Put -Uri "$($Lab.Url)/clydelab/v1/faults" -Headers (Get-LabHeaders $Lab) `
             -ContentType 'application/json' -Body ($Plan | ConvertTo-Json -Depth 10 -Compress)
     }
+    # How many nodes list the image (kubelet reports node images a little after a pull).
+    function Wait-NodeImageCount([string] $Kube, [string] $Image, [int] $Count) {
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        do { $n = @(Get-ClydeNodeImage -Kubeconfig $Kube -Image $Image | Where-Object Holds).Count }
+        until ($n -ge $Count -or [DateTime]::UtcNow -gt $deadline -or (Start-Sleep -Milliseconds 250))
+        $n
+    }
     function Remove-SeedPod($Lab) {
         foreach ($p in @(Get-RolePod $Lab 'seed')) {
             $null = Invoke-RestMethod -Method Delete -Uri "$($Lab.Url)/api/v1/namespaces/$($p.metadata.namespace)/pods/$($p.metadata.name)?gracePeriodSeconds=0" -Headers (Get-LabHeaders $Lab)
@@ -268,6 +275,49 @@ Describe 'Start-ClydeSeed on other cluster shapes' {
             $r.Mirror | Should -BeNullOrEmpty
         }
         finally { $lab | Stop-ClydeLab }
+    }
+}
+
+Describe 'Seeded DaemonSet rollout' {
+    BeforeAll {
+        $script:Dsl = Start-SeedLab @{ seed = 6; network = @{ p2p = $true; natBandwidthMBps = 200; nodeBandwidthMBps = 100 }
+            images = @(
+                @{ reference = 'example.com/app/web:1'; size = '1Gi'; layerCount = 3; platforms = @('linux/amd64') },
+                @{ reference = 'example.com/app/web:2'; size = '1Gi'; layerCount = 3; platforms = @('linux/amd64') }
+            )
+            nodeGroups = @(@{ name = 'd'; count = 6; namePattern = 'd-{0}' }) }
+        $script:DsKube = $script:Dsl.KubeconfigPath
+    }
+    AfterAll { if ($script:Dsl) { $script:Dsl | Stop-ClydeLab } }
+
+    It 'a seed result pipes into New-ClydeDaemonSet, which releases every seed pod as the workload runs' {
+        $seed = Start-ClydeSeed -Kubeconfig $DsKube -Image 'example.com/app/web:1' -DaemonSetName web -Strategy Doubling
+        $seed.Name | Should -Be 'web'
+        $seed.Seeded | Should -Be 3
+        @(Get-RolePod $Dsl 'seed') | Should -HaveCount 3
+        @(Get-RolePod $Dsl 'seed').metadata.annotations.'clydeps.io/workload' | Sort-Object -Unique | Should -Be 'default/web'
+        $ds = $seed | New-ClydeDaemonSet -Kubeconfig $DsKube -Wait
+        $ds.Name | Should -Be 'web'
+        $ds.Available | Should -Be 6
+        @(Get-RolePod $Dsl 'seed' | Where-Object { -not $_.metadata.deletionTimestamp }) | Should -HaveCount 0
+        Wait-NodeImageCount $DsKube 'example.com/app/web:1' 6 | Should -Be 6
+    }
+
+    It 'an upgrade with -Seed seeds the new digest first, then rolls it out' {
+        $ds = New-ClydeDaemonSet -Kubeconfig $DsKube -Name web -Image 'example.com/app/web:2' -Seed -Wait -ErrorAction Stop 3>$null
+        $ds.Image | Should -Be 'example.com/app/web:2'
+        $ds.Updated | Should -Be 6
+        $ds.Available | Should -Be 6
+        @(Get-RolePod $Dsl 'seed' | Where-Object { -not $_.metadata.deletionTimestamp }) | Should -HaveCount 0
+        Wait-NodeImageCount $DsKube 'example.com/app/web:2' 6 | Should -Be 6
+    }
+
+    It '-Seed with -WhatIf lists the waves and the DaemonSet change and creates nothing' {
+        $out = & (Get-PwshPath) -NoProfile -NonInteractive -Command "Import-Module '$env:CLYDEPS_MODULE'; New-ClydeDaemonSet -Kubeconfig '$DsKube' -Name other -Image 'example.com/app/web:1' -Seed -WhatIf" | Out-String
+        $out | Should -Match 'Seed image|Create seed pods'
+        $out | Should -Match 'DaemonSet default/other'
+        $h = Get-LabHeaders $Dsl
+        { Invoke-RestMethod -Uri "$($Dsl.Url)/apis/apps/v1/namespaces/default/daemonsets/other" -Headers $h } | Should -Throw
     }
 }
 

@@ -82,6 +82,9 @@ public sealed class ClydeSeedResult
     /// <summary><c>namespace/name</c> of the DaemonSet seeded for, when known.</summary>
     public string? Workload { get; init; }
 
+    /// <summary>The DaemonSet's name when known (binds to New-ClydeDaemonSet -Name by property name).</summary>
+    public string? Name => Workload?[(Workload.IndexOf('/') + 1)..];
+
     public int Eligible { get; init; }
 
     /// <summary>ceil(StopRatio x Eligible) nodes (for the public path: the public seeds).</summary>

@@ -21,6 +21,10 @@ public sealed class PreparedDaemonSet
     /// <summary>Where its pods may run and what they pull (for seeding).</summary>
     public WorkloadPlacementInfo Placement => DaemonSetManifest.Placement(Manifest);
 
+    /// <summary>The label selector of its pods (<c>spec.selector.matchLabels</c> as <c>k=v,...</c>).</summary>
+    public string PodSelector => string.Join(",", (Manifest.Spec?.Selector?.MatchLabels ?? new Dictionary<string, string>())
+        .OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
+
     /// <summary>The manifest as YAML.</summary>
     public string ToYaml() => KubernetesYaml.Serialize(Manifest);
 }

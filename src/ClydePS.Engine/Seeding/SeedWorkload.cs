@@ -3,11 +3,8 @@ using k8s;
 
 namespace ClydePS.Engine.Seeding;
 
-/// <summary>
-/// The workload a seeding run is for: its image, namespace, placement (node selector, required affinity, tolerations)
-/// and pull secrets, from a DaemonSet manifest (<c>Start-ClydeSeed -Path</c>) or from parameters.
-/// </summary>
-public sealed record SeedWorkload(string Name, string? Namespace, string Image, WorkloadPlacement Placement, IReadOnlyList<string> ImagePullSecrets)
+/// <summary>Checks on the workload's side of a seeding run, made before anything is created.</summary>
+public static class SeedWorkload
 {
     /// <summary>Fails with ClydeNamespaceNotFound when the namespace does not exist (before anything is created).</summary>
     public static async Task EnsureNamespaceAsync(ClusterGateway gateway, string ns, CancellationToken ct)

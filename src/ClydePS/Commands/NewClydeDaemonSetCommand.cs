@@ -12,7 +12,7 @@ namespace ClydePS.Commands;
 [Cmdlet(VerbsCommon.New, "ClydeDaemonSet", DefaultParameterSetName = ImageSet, SupportsShouldProcess = true)]
 [OutputType(typeof(ClydeDaemonSet))]
 [OutputType(typeof(string))]
-public sealed class NewClydeDaemonSetCommand : ClydeClusterCmdletBase
+public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
 {
     private const string ImageSet = "Image";
     private const string PathSet = "Path";
@@ -56,11 +56,6 @@ public sealed class NewClydeDaemonSetCommand : ClydeClusterCmdletBase
     [ValidateNotNull]
     public object[]? Toleration { get; set; }
 
-    /// <summary>Names of kubernetes.io/dockerconfigjson secrets in -Namespace used to pull the image.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string[]? ImagePullSecret { get; set; }
-
     /// <summary>Nodes (1) or share of nodes (25%) whose pods may be unavailable during an update.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -74,10 +69,20 @@ public sealed class NewClydeDaemonSetCommand : ClydeClusterCmdletBase
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
+    /// <summary>Seed the image first (Start-ClydeSeed with its defaults and this DaemonSet's namespace, placement and pull secrets).</summary>
+    [Parameter]
+    public SwitchParameter Seed { get; set; }
+
+    /// <summary>A ClydeSeedResult from Start-ClydeSeed: its seed pods are released as the DaemonSet's pods run on their nodes.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    public object? SeedResult { get; set; }
+
     /// <summary>How long -Wait waits (Lab time on a Lab); default 10 minutes.</summary>
     [Parameter]
     [Duration]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    protected override string? PullSecretNamespace => Namespace;
 
     protected override void ProcessRecord() => Guard(() =>
     {
@@ -113,6 +118,24 @@ public sealed class NewClydeDaemonSetCommand : ClydeClusterCmdletBase
         }
 
         var gateway = Gateway;
+        ClydeSeedResult? seed = (SeedResult is PSObject pso ? pso.BaseObject : SeedResult) as ClydeSeedResult;
+        if (seed is not null && (seed.Namespace != prepared.Namespace || seed.Image != prepared.Image))
+        {
+            WriteWarning($"The seed result is for {seed.Image} in namespace {seed.Namespace}; DaemonSet {prepared.Namespace}/{prepared.Name} uses {prepared.Image}.");
+        }
+
+        if (Seed)
+        {
+            WorkloadPlacementInfo placement = prepared.Placement;
+            seed = RunSeed(new SeedInvocation
+            {
+                Image = prepared.Image,
+                Namespace = prepared.Namespace,
+                Placement = placement.ToPlacement(daemonSet: true),
+                ImagePullSecrets = placement.ImagePullSecrets,
+                DaemonSetName = prepared.Name,
+            }) ?? seed;
+        }
 
         ApplyOutcome plan = Run(ct => DaemonSetService.PlanAsync(gateway, prepared, ct));
         string action = plan switch
@@ -133,15 +156,28 @@ public sealed class NewClydeDaemonSetCommand : ClydeClusterCmdletBase
         }
 
         WriteVerbose($"DaemonSet {applied.Namespace}/{applied.Name}: {applied.Outcome} (generation {applied.Generation}, resourceVersion {applied.ResourceVersion}).");
+        bool release = seed is { SeedPods.Length: > 0 } && seed.Namespace == prepared.Namespace;
         if (!Wait)
         {
+            if (release)
+            {
+                // Seeded nodes already hold the image, so their pods start at once; each seed pod goes when its node's pod runs.
+                WarnHeld(Run(ct => ReleaseSeedPodsAsync(seed!, prepared.PodSelector, Timeout, ct)));
+            }
+
             WriteObject(applied);
             return;
         }
 
         string activity = $"Rolling out DaemonSet {applied.Namespace}/{applied.Name}";
-        RolloutOutcome outcome = Run(ct => RolloutWaiter.WaitAsync(gateway, RolloutKind.DaemonSet, applied.Namespace, applied.Name, Timeout,
-            p => Post(() => ReportProgress(activity, p)), ct));
+        (RolloutOutcome outcome, IReadOnlyList<string> held) = Run(async ct =>
+        {
+            Task<IReadOnlyList<string>> releasing = release ? ReleaseSeedPodsAsync(seed!, prepared.PodSelector, Timeout, ct) : Task.FromResult<IReadOnlyList<string>>([]);
+            RolloutOutcome done = await RolloutWaiter.WaitAsync(gateway, RolloutKind.DaemonSet, applied.Namespace, applied.Name, Timeout,
+                p => Post(() => ReportProgress(activity, p)), ct).ConfigureAwait(false);
+            return (done, await releasing.ConfigureAwait(false));
+        });
+        WarnHeld(held);
         WriteProgress(new ProgressRecord(ProgressId, activity, "Done") { RecordType = ProgressRecordType.Completed });
         WriteVerbose(outcome.Status.Message);
         WriteObject(Run(ct => DaemonSetService.DescribeAsync(gateway, applied.Namespace, applied.Name, applied.Outcome, applied.ManagedByClydePS,
@@ -165,7 +201,7 @@ public sealed class NewClydeDaemonSetCommand : ClydeClusterCmdletBase
                 Container = Container,
                 NodeSelector = nodeSelector,
                 Tolerations = tolerations,
-                ImagePullSecrets = ImagePullSecret,
+                ImagePullSecrets = ImagePullSecret is null ? null : [ImagePullSecret],
                 MaxUnavailable = MaxUnavailable,
             };
 
@@ -181,7 +217,7 @@ public sealed class NewClydeDaemonSetCommand : ClydeClusterCmdletBase
             Image = Image!,
             NodeSelector = nodeSelector,
             Tolerations = tolerations,
-            ImagePullSecrets = ImagePullSecret,
+            ImagePullSecrets = ImagePullSecret is null ? null : [ImagePullSecret],
             MaxUnavailable = MaxUnavailable,
         };
         DaemonSetService.Prepare(request);
@@ -199,6 +235,15 @@ public sealed class NewClydeDaemonSetCommand : ClydeClusterCmdletBase
         {
             WriteVerbose($"No kubeconfig to take the namespace from ({e.Message}); using 'default'.");
             return "default";
+        }
+    }
+
+    private void WarnHeld(IReadOnlyList<string> held)
+    {
+        if (held.Count > 0)
+        {
+            WriteWarning($"{held.Count} seed pod(s) are still held because the DaemonSet's pod does not run on their node yet: {string.Join(", ", held)}. " +
+                         "Remove-ClydeLeftover deletes them once it does.");
         }
     }
 

@@ -1,8 +1,8 @@
-using System.Collections;
 using System.Management.Automation;
 using ClydePS.Completion;
 using ClydePS.Engine.Probe;
 using ClydePS.Engine.Registry;
+using ClydePS.Engine.Rollout;
 using ClydePS.Engine.Seeding;
 using ClydePS.Infrastructure;
 
@@ -15,11 +15,10 @@ namespace ClydePS.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "ClydeSeed", DefaultParameterSetName = ImageSet, SupportsShouldProcess = true)]
 [OutputType(typeof(ClydeSeedResult))]
-public sealed class StartClydeSeedCommand : ClydeRegistryCmdletBase
+public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
 {
     private const string ImageSet = "Image";
     private const string PathSet = "Path";
-    private const int ProgressId = 7401;
 
     private readonly List<string> nodes = [];
     private readonly List<object> images = [];
@@ -129,8 +128,6 @@ public sealed class StartClydeSeedCommand : ClydeRegistryCmdletBase
     [ValidateNotNullOrEmpty]
     public string ProbeImage { get; set; } = ProbePodOptions.DefaultImage;
 
-    protected override bool UsesCluster => true;
-
     protected override string? PullSecretNamespace => Namespace;
 
     protected override void ProcessRecord() => Guard(() =>
@@ -149,14 +146,37 @@ public sealed class StartClydeSeedCommand : ClydeRegistryCmdletBase
     protected override void EndProcessing() => Guard(() =>
     {
         Validate();
+        // Every input is parsed before the cluster is contacted, so bad input creates nothing.
+        IReadOnlyDictionary<string, string>? selector = NodeSelectorParser.Parse(NodeSelector);
+        IReadOnlyList<TolerationSpec>? tolerations = TolerationParser.Parse(Toleration);
         if (ParameterSetName == PathSet)
         {
-            throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeNotImplemented", "-Path is not available yet.", Path);
+            string path = ResolvePath(Path);
+            if (!File.Exists(path))
+            {
+                throw new ClydeException(ClydeErrorKind.InvalidArgument, RolloutErrorIds.ManifestNotFound, $"Manifest file '{path}' does not exist.", Path);
+            }
+
+            var overrides = new DaemonSetOverrides { Namespace = Namespace, NodeSelector = selector, Tolerations = tolerations };
+            DaemonSetService.Prepare(path, overrides, "default");
+            PreparedDaemonSet workload = DaemonSetService.Prepare(path, overrides, Namespace ?? Gateway.Namespace);
+            WorkloadPlacementInfo placement = workload.Placement;
+            Seed(workload.Image, workload.Namespace, placement.ToPlacement(daemonSet: true),
+                ImagePullSecret is null ? placement.ImagePullSecrets : [.. placement.ImagePullSecrets, ImagePullSecret], DaemonSetName ?? workload.Name);
+            return;
         }
 
+        var given = new WorkloadPlacementInfo
+        {
+            Namespace = "",
+            Image = "",
+            NodeSelector = selector ?? new Dictionary<string, string>(),
+            Tolerations = tolerations ?? [],
+        };
         foreach (object image in images)
         {
-            Seed(image, null);
+            Seed(image, Namespace ?? Gateway.Namespace, given.ToPlacement(daemonSet: DaemonSetName is not null),
+                ImagePullSecret is null ? [] : [ImagePullSecret], DaemonSetName);
         }
     });
 
@@ -199,146 +219,25 @@ public sealed class StartClydeSeedCommand : ClydeRegistryCmdletBase
         MaxFailedSeeds = MaxFailedSeeds,
     };
 
-    private void Seed(object image, SeedWorkload? workload)
+    private void Seed(object image, string ns, WorkloadPlacement placement, IReadOnlyList<string> pullSecrets, string? daemonSet)
     {
-        object value = image is PSObject pso ? pso.BaseObject : image;
-        var resolved = value as ClydeImage;
-        string referenceText = resolved?.Reference is { Length: > 0 } given ? given : resolved?.Image ?? value.ToString()!;
-        ImageReference reference = ImageReference.Parse(resolved?.Image ?? value.ToString());
-        var gateway = Gateway;
-        string ns = workload?.Namespace ?? Namespace ?? gateway.Namespace;
-        Run(ct => SeedWorkload.EnsureNamespaceAsync(gateway, ns, ct));
-
-        RegistryClient client = Registry;
-        Platform platform = TargetPlatform;
-        resolved ??= Run(ct => ImageService.GetImageAsync(client, reference, platform, referenceText, ct));
-        ClydeImage monitored = resolved;
-        ImageReference monitoredRef = reference;
-        if (MonitorImage is not null)
+        ClydeSeedResult? result = RunSeed(new SeedInvocation
         {
-            monitoredRef = ImageReference.Parse(MonitorImage);
-            monitored = Run(ct => ImageService.GetImageAsync(client, monitoredRef, platform, MonitorImage, ct));
-        }
-
-        Uri? mirror = Mirror is { Length: > 0 } ? RegistryMirrors.Parse(Mirror[0]) : RegistryMirrors.FromLab(gateway.Lab);
-        var placement = workload?.Placement ?? TemporaryPlacement();
-        var pullSecrets = workload?.ImagePullSecrets ?? (ImagePullSecret is null ? [] : [ImagePullSecret]);
-        string? daemonSet = DaemonSetName ?? workload?.Name;
-        var request = new SeedRequest
-        {
-            Image = resolved,
-            Reference = referenceText,
+            Image = image,
             Namespace = ns,
             Placement = placement,
             ImagePullSecrets = pullSecrets,
+            DaemonSetName = daemonSet,
             Nodes = nodes.Count == 0 ? null : nodes.Distinct(StringComparer.Ordinal).ToArray(),
             Policy = PolicyOptions,
             HelperImage = HelperImage,
-            PullTimeout = MyInvocation.BoundParameters.ContainsKey(nameof(Timeout)) ? Timeout : null,
-            Workload = daemonSet is null ? null : $"{ns}/{daemonSet}",
-            ProbeBlobUrl = monitored.LargestLayer is { } blob ? ProbePod.BlobUrl(monitoredRef, blob.Digest, mirror, AllowInsecureHttp) : null,
             ProbeImage = ProbeImage,
-            ProbePullSecret = pullSecrets.FirstOrDefault(),
-        };
-
-        var executor = new SeedExecutor(gateway);
-        SeedPreparation prep = Run(ct => executor.PrepareAsync(request, ct));
-        foreach (string warning in prep.Warnings)
+            MonitorImage = MonitorImage,
+            PullTimeout = MyInvocation.BoundParameters.ContainsKey(nameof(Timeout)) ? Timeout : null,
+        });
+        if (result is not null)
         {
-            WriteWarning(warning);
+            WriteObject(result);
         }
-
-        foreach (SkippedNode skip in prep.Skipped)
-        {
-            WriteVerbose($"Skipping node {skip.Name}: {skip.Reason}.");
-        }
-
-        if (prep.Eligibility.Eligible.Count == 0)
-        {
-            throw new ClydeException(ClydeErrorKind.NotFound, "ClydeNoEligibleNodes",
-                prep.Skipped.Count == 0
-                    ? "The cluster has no nodes to seed."
-                    : $"No node can run the workload, so none can be seeded: {string.Join("; ", prep.Skipped.Take(5).Select(s => $"{s.Name}: {s.Reason}"))}{(prep.Skipped.Count > 5 ? "; ..." : "")}.",
-                referenceText);
-        }
-
-        var plan = prep.Plan;
-        WriteVerbose($"{plan.ClusterClass} cluster: {prep.Eligibility.Eligible.Count} eligible node(s), target {plan.Target}, " +
-                     $"{plan.AlreadySeeded.Count} already seeded, initial seeds {plan.InitialSeeds}, strategy {prep.Policy.Name}, run {request.RunId}.");
-        var waves = prep.PreviewWaves();
-        if (WhatIfRequested)
-        {
-            for (int i = 0; i < waves.Count; i++)
-            {
-                ShouldProcess($"Wave {i + 1}: seed pods in namespace {ns} on {string.Join(", ", waves[i])}", "Create seed pods");
-            }
-
-            if (waves.Count == 0)
-            {
-                ShouldProcess($"{referenceText}: nothing to seed ({plan.AlreadySeeded.Count} of target {plan.Target} already hold it)", "Seed image");
-            }
-
-            return;
-        }
-
-        if (!ShouldProcess($"{referenceText} on up to {plan.Target - plan.AlreadySeeded.Count} node(s) in namespace {ns} ({prep.Policy.Name}, {waves.Count} planned wave(s))", "Seed image"))
-        {
-            return;
-        }
-
-        string activity = $"Seeding {referenceText}";
-        ClydeSeedResult result = Run(ct => executor.RunAsync(prep,
-            p => Post(() => WriteProgress(new ProgressRecord(ProgressId, activity,
-                $"Wave {p.Wave}: {p.Seeded}/{p.Target} seeded, {p.InFlight} pulling{(p.BandwidthMBps is { } bw ? $", registry {bw:0.#} MB/s" : "")}")
-            {
-                PercentComplete = p.Target == 0 ? 100 : Math.Min(100, p.Seeded * 100 / p.Target),
-            })),
-            d => Post(() => WriteVerbose(d.Narrative)),
-            message => Post(() => WriteVerbose(message)),
-            ct));
-        WriteProgress(new ProgressRecord(ProgressId, activity, "Done") { RecordType = ProgressRecordType.Completed });
-        foreach (ClydeSeedPull failed in result.Pulls.Where(p => !p.Succeeded))
-        {
-            WriteError(ErrorRecords.From(new ClydeException(ClydeErrorKind.Unavailable, "ClydeSeedPullFailed",
-                $"Seeding node {failed.Node} failed: {failed.Error}", failed.Node)));
-        }
-
-        WriteVerbose(result.Outcome);
-        WriteObject(result);
     }
-
-    private WorkloadPlacement TemporaryPlacement()
-    {
-        var selector = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (object o in NodeSelector ?? [])
-        {
-            object v = o is PSObject p ? p.BaseObject : o;
-            if (v is IDictionary d)
-            {
-                foreach (DictionaryEntry e in d)
-                {
-                    selector[e.Key.ToString()!] = e.Value?.ToString() ?? "";
-                }
-            }
-            else if (v.ToString()!.Split('=', 2) is [var k, var val])
-            {
-                selector[k] = val;
-            }
-        }
-
-        var tolerations = new List<TolerationFact>();
-        foreach (object o in Toleration ?? [])
-        {
-            string t = o.ToString()!;
-            string? effect = t.Contains(':') ? t[(t.LastIndexOf(':') + 1)..] : null;
-            string kv = effect is null ? t : t[..t.LastIndexOf(':')];
-            tolerations.Add(kv.Split('=', 2) is [var k, var val] ? new TolerationFact(k, "Equal", val, effect) : new TolerationFact(kv, "Exists", null, effect));
-        }
-
-        return new WorkloadPlacement(selector, tolerations, []);
-    }
-
-    private bool WhatIfRequested =>
-        MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? w) && w is SwitchParameter s && s.IsPresent
-        || SessionState.PSVariable.GetValue("WhatIfPreference") is true or SwitchParameter { IsPresent: true };
 }

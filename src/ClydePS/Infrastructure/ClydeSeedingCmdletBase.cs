@@ -1,0 +1,155 @@
+using System.Management.Automation;
+using ClydePS.Engine.Probe;
+using ClydePS.Engine.Registry;
+using ClydePS.Engine.Seeding;
+
+namespace ClydePS.Infrastructure;
+
+/// <summary>What one seeding run needs from the cmdlet that starts it (Start-ClydeSeed, New-ClydeDaemonSet -Seed).</summary>
+internal sealed record SeedInvocation
+{
+    public required object Image { get; init; }
+    public required string Namespace { get; init; }
+    public WorkloadPlacement Placement { get; init; } = WorkloadPlacement.Anywhere;
+    public IReadOnlyList<string> ImagePullSecrets { get; init; } = [];
+    public string? DaemonSetName { get; init; }
+    public IReadOnlyCollection<string>? Nodes { get; init; }
+    public SeedPolicyOptions Policy { get; init; } = new();
+    public string HelperImage { get; init; } = SeedPodOptions.DefaultHelperImage;
+    public string ProbeImage { get; init; } = ProbePodOptions.DefaultImage;
+    public string? MonitorImage { get; init; }
+    public TimeSpan? PullTimeout { get; init; }
+}
+
+/// <summary>
+/// The seeding run shared by the cmdlets that seed: resolves the image, plans (listing the plan under -WhatIf), runs
+/// the executor with progress and -Verbose narration on the pipeline thread, and reports failed pulls as
+/// non-terminating errors.
+/// </summary>
+public abstract class ClydeSeedingCmdletBase : ClydeRegistryCmdletBase
+{
+    private const int SeedProgressId = 7402;
+
+    protected override bool UsesCluster => true;
+
+    /// <summary>Returns the result, or null when -WhatIf (or a declined -Confirm) stopped before anything was created.</summary>
+    internal ClydeSeedResult? RunSeed(SeedInvocation inv)
+    {
+        object value = inv.Image is PSObject pso ? pso.BaseObject : inv.Image;
+        var resolved = value as ClydeImage;
+        string referenceText = resolved?.Reference is { Length: > 0 } given ? given : resolved?.Image ?? value.ToString()!;
+        ImageReference reference = ImageReference.Parse(resolved?.Image ?? value.ToString());
+        var gateway = Gateway;
+        string ns = inv.Namespace;
+        Run(ct => SeedWorkload.EnsureNamespaceAsync(gateway, ns, ct));
+
+        RegistryClient client = Registry;
+        Platform platform = TargetPlatform;
+        resolved ??= Run(ct => ImageService.GetImageAsync(client, reference, platform, referenceText, ct));
+        ClydeImage monitored = resolved;
+        ImageReference monitoredRef = reference;
+        if (inv.MonitorImage is { } monitorImage)
+        {
+            monitoredRef = ImageReference.Parse(monitorImage);
+            monitored = Run(ct => ImageService.GetImageAsync(client, monitoredRef, platform, monitorImage, ct));
+        }
+
+        Uri? mirror = Mirror is { Length: > 0 } ? RegistryMirrors.Parse(Mirror[0]) : RegistryMirrors.FromLab(gateway.Lab);
+        var request = new SeedRequest
+        {
+            Image = resolved,
+            Reference = referenceText,
+            Namespace = ns,
+            Placement = inv.Placement,
+            ImagePullSecrets = inv.ImagePullSecrets,
+            Nodes = inv.Nodes,
+            Policy = inv.Policy,
+            HelperImage = inv.HelperImage,
+            PullTimeout = inv.PullTimeout,
+            Workload = inv.DaemonSetName is null ? null : $"{ns}/{inv.DaemonSetName}",
+            ProbeBlobUrl = monitored.LargestLayer is { } blob ? ProbePod.BlobUrl(monitoredRef, blob.Digest, mirror, AllowInsecureHttp) : null,
+            ProbeImage = inv.ProbeImage,
+            ProbePullSecret = inv.ImagePullSecrets.FirstOrDefault(),
+        };
+
+        var executor = new SeedExecutor(gateway);
+        SeedPreparation prep = Run(ct => executor.PrepareAsync(request, ct));
+        foreach (string warning in prep.Warnings)
+        {
+            WriteWarning(warning);
+        }
+
+        foreach (SkippedNode skip in prep.Skipped)
+        {
+            WriteVerbose($"Skipping node {skip.Name}: {skip.Reason}.");
+        }
+
+        if (prep.Eligibility.Eligible.Count == 0)
+        {
+            throw new ClydeException(ClydeErrorKind.NotFound, "ClydeNoEligibleNodes",
+                prep.Skipped.Count == 0
+                    ? "The cluster has no nodes to seed."
+                    : $"No node can run the workload, so none can be seeded: {string.Join("; ", prep.Skipped.Take(5).Select(s => $"{s.Name}: {s.Reason}"))}{(prep.Skipped.Count > 5 ? "; ..." : "")}.",
+                referenceText);
+        }
+
+        var plan = prep.Plan;
+        WriteVerbose($"{plan.ClusterClass} cluster: {prep.Eligibility.Eligible.Count} eligible node(s), target {plan.Target}, " +
+                     $"{plan.AlreadySeeded.Count} already seeded, initial seeds {plan.InitialSeeds}, strategy {prep.Policy.Name}, run {request.RunId}.");
+        var waves = prep.PreviewWaves();
+        if (WhatIfRequested)
+        {
+            for (int i = 0; i < waves.Count; i++)
+            {
+                ShouldProcess($"Wave {i + 1}: seed pods in namespace {ns} on {string.Join(", ", waves[i])}", "Create seed pods");
+            }
+
+            if (waves.Count == 0)
+            {
+                ShouldProcess($"{referenceText}: nothing to seed ({plan.AlreadySeeded.Count} of target {plan.Target} already hold it)", "Seed image");
+            }
+
+            return null;
+        }
+
+        if (!ShouldProcess($"{referenceText} on up to {Math.Max(0, plan.Target - plan.AlreadySeeded.Count)} node(s) in namespace {ns} ({prep.Policy.Name}, {waves.Count} planned wave(s))", "Seed image"))
+        {
+            return null;
+        }
+
+        string activity = $"Seeding {referenceText}";
+        ClydeSeedResult result = Run(ct => executor.RunAsync(prep,
+            p => Post(() => WriteProgress(new ProgressRecord(SeedProgressId, activity,
+                $"Wave {p.Wave}: {p.Seeded}/{p.Target} seeded, {p.InFlight} pulling{(p.BandwidthMBps is { } bw ? $", registry {bw:0.#} MB/s" : "")}")
+            {
+                PercentComplete = p.Target == 0 ? 100 : Math.Min(100, p.Seeded * 100 / p.Target),
+            })),
+            d => Post(() => WriteVerbose(d.Narrative)),
+            message => Post(() => WriteVerbose(message)),
+            ct));
+        WriteProgress(new ProgressRecord(SeedProgressId, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        foreach (ClydeSeedPull failed in result.Pulls.Where(p => !p.Succeeded))
+        {
+            WriteError(ErrorRecords.From(new ClydeException(ClydeErrorKind.Unavailable, "ClydeSeedPullFailed",
+                $"Seeding node {failed.Node} failed: {failed.Error}", failed.Node)));
+        }
+
+        WriteVerbose(result.Outcome);
+        return result;
+    }
+
+    /// <summary>True under -WhatIf (the parameter or $WhatIfPreference).</summary>
+    protected bool WhatIfRequested =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? w) && w is SwitchParameter s && s.IsPresent
+        || SessionState.PSVariable.GetValue("WhatIfPreference") is true or SwitchParameter { IsPresent: true };
+
+    /// <summary>
+    /// Deletes each held seed pod once the workload's pod runs on its node (watching the workload's pods), within
+    /// <paramref name="timeout"/>; the pods still held after it are reported in a warning.
+    /// </summary>
+    internal Task<IReadOnlyList<string>> ReleaseSeedPodsAsync(ClydeSeedResult seed, string podSelector, TimeSpan timeout, CancellationToken ct)
+    {
+        var executor = new SeedExecutor(Gateway);
+        return executor.ReleaseAsync(seed.Namespace, seed.SeedPods, podSelector, timeout, message => Post(() => WriteVerbose(message)), ct);
+    }
+}
