@@ -256,10 +256,10 @@ function Invoke-Demo {
             $probe = $image | Measure-ClydeRegistryProbe -Kubeconfig $kube -Duration 10s -Interval 2s -SampleBytes 64MB
             $probe | Format-List Probers, Samples, BandwidthMBps, JitterMs, DropRatePct, Healthy | Out-String -Width 160 | Write-Host
 
-            Write-Host '> $seed = $image | Start-ClydeSeed -Kubeconfig $kube -DaemonSetName llm -MonitorWindow 10s -Verbose'
-            $seed = $image | Start-ClydeSeed -Kubeconfig $kube -DaemonSetName llm -MonitorWindow 10s -Verbose 4>&1 | ForEach-Object {
+            Write-Host '> $seed = $image | Start-ClydeSeed -Kubeconfig $kube -DaemonSetName llm -MonitorWindow 10s -MonitorBandwidthThreshold 25 -Verbose'
+            $seed = $image | Start-ClydeSeed -Kubeconfig $kube -DaemonSetName llm -MonitorWindow 10s -MonitorBandwidthThreshold 25 -Verbose 4>&1 | ForEach-Object {
                 if ($_ -is [System.Management.Automation.VerboseRecord]) {
-                    if ($_.Message -match 'network|window|Wave|monitor|Monitoring|cluster:') { Write-Host "  VERBOSE: $($_.Message)" }
+                    if ($_.Message -match '^(window|wave|monitoring|Private|Mixed|Public)') { Write-Host "  VERBOSE: $($_.Message)" }
                 }
                 else { $_ }
             }
@@ -271,8 +271,13 @@ function Invoke-Demo {
             Write-Host '> $seed | New-ClydeDaemonSet -Kubeconfig $kube -Name llm -Wait'
             $ds = $seed | New-ClydeDaemonSet -Kubeconfig $kube -Name llm -Wait
             $ds | Format-Table -AutoSize | Out-String -Width 160 | Write-Host
-            $left = @(Get-ClydeNodeImage -Kubeconfig $kube -Image $big | Where-Object { -not $_.Holds })
-            if ($ds.Available -ne $nodes -or $left.Count -gt 0) { throw "Demo expected the DaemonSet available on all $nodes nodes." }
+            if ($ds.Available -ne $nodes) { throw "Demo expected the DaemonSet available on all $nodes nodes." }
+            # Kubelets list a pulled image in node status a little after the pull.
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            do { $holding = @(Get-ClydeNodeImage -Kubeconfig $kube -Image $big | Where-Object Holds).Count }
+            until ($holding -eq $nodes -or [DateTime]::UtcNow -gt $deadline -or (Start-Sleep -Milliseconds 500))
+            Write-Host "> Get-ClydeNodeImage -Kubeconfig `$kube -Image $big   ($holding of $nodes nodes hold the digest)"
+            if ($holding -ne $nodes) { throw "Demo expected every node to hold $big, $holding do." }
             $headers = @{ Authorization = "Bearer $((Get-Content -Raw (Join-Path $lab.StateDirectory 'token')).Trim())" }
             $seedPods = @((Invoke-RestMethod -Uri "$($lab.Url)/api/v1/pods?labelSelector=clydeps.io%2Frole%3Dseed" -Headers $headers).items)
             Write-Host "Seed pods left after the rollout: $($seedPods.Count)"
@@ -295,8 +300,8 @@ function Invoke-Demo {
         Write-Host "The same rollout without seeding, on an identical Lab (same cluster file and seed):"
         $lab = Start-ClydeLab -ClusterFile $cluster -TimeScale $scale
         try {
-            Write-Host '> New-ClydeDaemonSet -Kubeconfig $kube -Name llm -Image $big -Wait'
-            $direct = New-ClydeDaemonSet -Kubeconfig $lab.KubeconfigPath -Name llm -Image $big -Wait
+            Write-Host "> New-ClydeDaemonSet -Kubeconfig `$kube -Name llm -Image $big -Wait -Timeout 2h"
+            $direct = New-ClydeDaemonSet -Kubeconfig $lab.KubeconfigPath -Name llm -Image $big -Wait -Timeout 2h
             $direct | Format-Table -AutoSize | Out-String -Width 160 | Write-Host
         }
         finally {
