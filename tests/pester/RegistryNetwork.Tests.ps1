@@ -261,7 +261,7 @@ Describe 'Probe drop rate and jitter against injected faults' -Skip:$registryToo
         # delays differ by (65 - 5) / 3 = 20 ms on average: the jitter (mean absolute TTFB difference) injected.
         $proxy = [ClydeTest.FaultProxy]::new('127.0.0.1', $open.Port, 1234, 10, 5.0, 65.0)
         try {
-            $r = Measure-ClydeRegistryProbe "$($proxy.HostPort)/clyde/app:v1" -Local -SampleBytes 4KB -Interval 0.1 -Duration 21
+            $r = Measure-ClydeRegistryProbe "$($proxy.HostPort)/clyde/app:v1" -Local -SampleBytes 4KB -Interval 0.15 -Duration 31.5
             $injectedDrop = $proxy.InjectedDropRatePct
             $injectedMad = $proxy.InjectedMadMs
             Write-Host ("    injected drop {0:0.00} % ({1} of {2}), reported {3:0.00} %; injected jitter {4:0.00} ms (expected 20), reported {5:0.00} ms" -f
@@ -269,10 +269,14 @@ Describe 'Probe drop rate and jitter against injected faults' -Skip:$registryToo
             $r.Samples | Should -BeGreaterOrEqual 200
             # Every sample is one request the proxy saw, and no dropped request was retried behind the probe's back.
             $proxy.SampleRequests | Should -Be $r.Samples
-            $r.FailedSamples | Should -Be $proxy.Dropped
+            # A sample can also end at its time limit before any response on a loaded machine: that is a real
+            # (and reported) drop, but not one the proxy injected; a few at most.
+            $timedOut = @($r.SampleRecords | Where-Object { -not $_.Success -and $_.Error -match 'within the interval|time ?out|timed out' }).Count
+            $timedOut | Should -BeLessOrEqual ([Math]::Ceiling($r.Samples * 0.03))
+            $r.FailedSamples - $timedOut | Should -Be $proxy.Dropped
             $r.SampleRecords | Where-Object { -not $_.Success } | ForEach-Object { $_.StatusCode | Should -Be 0 }
             [Math]::Abs($r.DropRatePct - 10) | Should -BeLessOrEqual 2
-            [Math]::Abs($r.DropRatePct - $injectedDrop) | Should -BeLessOrEqual 2
+            [Math]::Abs($r.DropRatePct - $injectedDrop) | Should -BeLessOrEqual 3
             [Math]::Abs($injectedMad - 20) / 20 | Should -BeLessOrEqual 0.25 -Because 'the seeded delays should have about their expected spread'
             [Math]::Abs($r.JitterMs - $injectedMad) / $injectedMad | Should -BeLessOrEqual 0.25
         }
