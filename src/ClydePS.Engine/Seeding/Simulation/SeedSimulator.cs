@@ -24,7 +24,28 @@ public static class SeedSimulator
         ArgumentNullException.ThrowIfNull(input);
         input.Validate();
         if (!Enum.IsDefined(strategy)) throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown strategy.");
-        return new Simulation(input, strategy).Execute();
+        var policy = strategy switch
+        {
+            SimulatedStrategy.Doubling => SeedPolicies.For(SeedStrategy.Doubling),
+            SimulatedStrategy.Adaptive => SeedPolicies.For(SeedStrategy.Adaptive),
+            _ => null,
+        };
+        var options = strategy == SimulatedStrategy.Adaptive ? input.Policy with { Strategy = SeedStrategy.Adaptive }
+            : input.Policy with { Strategy = SeedStrategy.Doubling };
+        return new Simulation(input, policy, options, strategy.ToString()).Execute();
+    }
+
+    /// <summary>
+    /// Simulates any policy: the plan is made from the input's nodes and <see cref="SeedSimulationInput.Policy"/> options
+    /// (the policy follows its own rules, whatever <see cref="SeedPolicyOptions.Strategy"/> says); the forecast's Strategy
+    /// is <see cref="ISeedPolicy.Name"/>.
+    /// </summary>
+    public static ClydeSeedForecast Run(SeedSimulationInput input, ISeedPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(policy);
+        input.Validate();
+        return new Simulation(input, policy, input.Policy, policy.Name).Execute();
     }
 
     /// <summary>Simulates each strategy on the same input.</summary>
@@ -64,7 +85,8 @@ public static class SeedSimulator
     {
         const double Eps = 1e-9;
         readonly SeedSimulationInput _in;
-        readonly SimulatedStrategy _strategy;
+        readonly string _name;
+        readonly SeedPolicyOptions _options;
         readonly TransferNetwork _net;
         readonly Random _random;
         readonly PriorityQueue<SimEvent, (double, long)> _queue = new();
@@ -77,7 +99,7 @@ public static class SeedSimulator
         readonly SeedOverheads _o;
         PullInfo? _starting;
         long _seq;
-        ISeedPolicy? _policy;
+        readonly ISeedPolicy? _policy;
         SeedStep? _step;
         DateTimeOffset? _tickAt;
         int _probeGeneration;
@@ -85,10 +107,12 @@ public static class SeedSimulator
         double _rolloutEnd;
         string? _abort;
 
-        public Simulation(SeedSimulationInput input, SimulatedStrategy strategy)
+        public Simulation(SeedSimulationInput input, ISeedPolicy? policy, SeedPolicyOptions options, string name)
         {
             _in = input;
-            _strategy = strategy;
+            _policy = policy;
+            _options = options;
+            _name = name;
             _o = input.Overheads;
             _random = new Random(unchecked(input.Seed * 31 + 7));
             _net = new TransferNetwork(new TransferNetworkOptions
@@ -118,17 +142,13 @@ public static class SeedSimulator
             var facts = _in.Nodes.Select(n => new NodeFacts(n.Name, true, false, new Dictionary<string, string>(), [], null, null,
                 n.Public ? NetworkClass.Public : NetworkClass.Private, null, false)).ToList();
             var eligibility = Eligibility.Evaluate(facts, WorkloadPlacement.Anywhere, [], null);
-            SeedPlan? plan = null;
-            if (_strategy == SimulatedStrategy.Direct)
+            if (_policy is null)
             {
-                Deploy();
+                Deploy(); // Direct
             }
             else
             {
-                var seedStrategy = _strategy == SimulatedStrategy.Doubling ? SeedStrategy.Doubling : SeedStrategy.Adaptive;
-                plan = SeedPlanner.Create(eligibility, _in.Policy with { Strategy = seedStrategy });
-                _policy = SeedPolicies.For(seedStrategy);
-                Apply(_policy.Begin(plan, T0));
+                Apply(_policy.Begin(SeedPlanner.Create(eligibility, _options), T0));
             }
 
             long guard = 0;
@@ -348,7 +368,7 @@ public static class SeedSimulator
             var publicCount = _in.Nodes.Count(n => n.Public);
             return new ClydeSeedForecast
             {
-                Strategy = _strategy.ToString(),
+                Strategy = _name,
                 NodeCount = _in.Nodes.Count,
                 PublicNodeCount = publicCount,
                 ClusterClass = eligibility.ClusterClass,

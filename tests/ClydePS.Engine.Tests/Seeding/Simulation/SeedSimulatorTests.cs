@@ -197,6 +197,16 @@ public sealed class SeedSimulatorTests
     }
 
     [Fact]
+    public void AnyPolicyRuns()
+    {
+        var input = Clyde() with { Nodes = SeedSimulationInput.MakeNodes(12, 0) };
+        var byName = SeedSimulator.Run(input, SimulatedStrategy.Doubling);
+        var byPolicy = SeedSimulator.Run(input, SeedPolicies.For(SeedStrategy.Doubling));
+        Assert.Equal("Doubling", byPolicy.Strategy);
+        Assert.Equal(Describe(byName), Describe(byPolicy));
+    }
+
+    [Fact]
     public void WithoutP2PEveryPullComesFromTheRegistry()
     {
         var input = Clyde() with { PeerToPeer = false, Nodes = SeedSimulationInput.MakeNodes(8, 0) };
