@@ -48,7 +48,7 @@ $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 $results = Join-Path $PSScriptRoot 'results'
 $null = New-Item -ItemType Directory -Force $results
 $md = @('# Invoke-ClydeSeedSimulation', '',
-    "Command: ``dotnet pwsh ./build.ps1 Bench`` on $([Environment]::ProcessorCount) cores, $(Get-Date -Format 'yyyy-MM-dd'). Wall time: median of $Runs runs of one strategy; the rest is the forecast (virtual time, deterministic).", '',
+    "Command: ``./bench/Simulation.Bench.ps1`` (part of ``dotnet pwsh ./build.ps1 Bench``) on $([Environment]::ProcessorCount) cores, $(Get-Date -Format 'yyyy-MM-dd'). Wall time: median of $Runs runs of one strategy; the rest is the forecast (virtual time, deterministic).", '',
     '| scenario | strategy | wall ms | seeding | rollout | registry GB | waves | piece bound | layer bound | x bound |', '|---|---|---|---|---|---|---|---|---|---|') +
     ($rows | ForEach-Object { "| $($_.Scenario) | $($_.Strategy) | $($_.WallMs) | $($_.Seeding) | $($_.Rollout) | $($_.RegistryGB) | $($_.Waves) | $($_.PieceBound) | $($_.LayerBound) | $($_.xBound) |" })
 $md | Set-Content (Join-Path $results 'Simulation.md')
