@@ -16,6 +16,7 @@
         'Get-ClydeImage'
         'Get-ClydeNodeImage'
         'Get-ClydeNodeNetwork'
+        'Invoke-ClydeSeedSimulation'
         'Measure-ClydeRegistryProbe'
         'New-ClydeDaemonSet'
         'Remove-ClydeLeftover'
