@@ -13,13 +13,19 @@
     FormatsToProcess     = @('ClydePS.format.ps1xml')
     TypesToProcess       = @('ClydePS.types.ps1xml')
     CmdletsToExport      = @(
+        'Get-ClydeFlexAllocation'
+        'Get-ClydeFlexTemplate'
         'Get-ClydeImage'
         'Get-ClydeNodeImage'
         'Get-ClydeNodeNetwork'
+        'Install-ClydeFlexWebhook'
         'Measure-ClydeRegistryProbe'
+        'New-ClydeFlexTemplate'
+        'Remove-ClydeFlexTemplate'
         'Remove-ClydeLeftover'
         'Start-ClydeLab'
         'Stop-ClydeLab'
+        'Uninstall-ClydeFlexWebhook'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
