@@ -222,6 +222,13 @@ Describe 'The flex webhook on a Lab' {
         (Get-DaemonSetPods agent | Where-Object { $_.spec.nodeName -eq 'large-0' }).spec.containers[0].resources.requests.cpu | Should -Be '6392m'
     }
 
+    It 'serves health endpoints and answers a malformed review with 400' {
+        $base = "https://127.0.0.1:$($script:FlexHost.Port)"
+        (Invoke-WebRequest -SkipCertificateCheck -Uri "$base/healthz").StatusCode | Should -Be 200
+        $r = Invoke-WebRequest -SkipCertificateCheck -Method Post -Uri "$base/mutate-v1-pod" -ContentType 'application/json' -Body '{"kind":"AdmissionReview"}' -SkipHttpErrorCheck
+        $r.StatusCode | Should -Be 400
+    }
+
     It 'blocks opted-in pods under Fail and admits them unchanged under Ignore when the webhook is down' {
         Stop-Process -Id $script:FlexHost.Process.Id
         $script:FlexHost.Process.WaitForExit()
