@@ -113,6 +113,7 @@ Describe 'Install-ClydeFlexWebhook' {
         $yaml | Should -Match 'failurePolicy: Ignore'
         $yaml | Should -Match 'flexdaemonsets.xai/enabled: "?true"?'
         $yaml | Should -Match 'caBundle: \S+'
+        $yaml | Should -Match 'clydeps.io/tls-sha256: [0-9a-f]{64}'
     }
 
     It 'rejects a webhook URL that is not https before contacting the cluster' {
@@ -188,6 +189,8 @@ Describe 'The flex webhook on a Lab' {
             $res.requests.memory | Should -Be $expected[$node].Memory
             $res.limits.'ephemeral-storage' | Should -Be $expected[$node].EphemeralStorage
             $pod.metadata.annotations.'flexdaemonsets.xai/applied' | Should -Match "node=$node"
+            # Created unbound by the DaemonSet controller: the node came from the matchFields affinity.
+            $pod.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0].values | Should -Be @($node)
         }
         $cpu = @{}
         foreach ($pod in $pods) { $cpu[$pod.spec.nodeName] = $expected[$pod.spec.nodeName].CpuMillicores }
@@ -245,11 +248,28 @@ Describe 'The flex webhook on a Lab' {
     }
 }
 
+Describe 'Install-ClydeFlexWebhook in the cluster' {
+    It 'switches to a Deployment and Service with a certificate for the Service name' {
+        $r = Install-ClydeFlexWebhook -Kubeconfig $script:Kube -Image 'registry.example/flex:2'
+        $r.CertificateIssued | Should -BeTrue -Because 'the old certificate was for 127.0.0.1'
+        $r.Endpoint | Should -Be 'https://flexdaemonsets-webhook-svc.flexdaemonsets-system.svc:443/mutate-v1-pod'
+        $d = Invoke-Lab GET '/apis/apps/v1/namespaces/flexdaemonsets-system/deployments/flexdaemonsets-webhook'
+        $d.spec.template.spec.containers[0].image | Should -Be 'registry.example/flex:2'
+        $d.spec.template.spec.volumes[0].secret.secretName | Should -Be 'flexdaemonsets-webhook-tls'
+        (Invoke-Lab GET '/api/v1/namespaces/flexdaemonsets-system/services/flexdaemonsets-webhook-svc').spec.ports[0].targetPort | Should -Be 9443
+        $cc = (Invoke-Lab GET '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/flexdaemonsets-webhook').webhooks[0].clientConfig
+        $cc.url | Should -BeNullOrEmpty
+        $cc.service.name | Should -Be 'flexdaemonsets-webhook-svc'
+        $cc.service.path | Should -Be '/mutate-v1-pod'
+    }
+}
+
 Describe 'Uninstall-ClydeFlexWebhook' {
     It 'removes the webhook and, with -IncludeCrd, the CRD' {
         Uninstall-ClydeFlexWebhook -Kubeconfig $script:Kube -IncludeCrd -Force
         { Invoke-Lab GET '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/flexdaemonsets-webhook' } | Should -Throw
         { Invoke-Lab GET '/api/v1/namespaces/flexdaemonsets-system/secrets/flexdaemonsets-webhook-tls' } | Should -Throw
+        { Invoke-Lab GET '/apis/apps/v1/namespaces/flexdaemonsets-system/deployments/flexdaemonsets-webhook' } | Should -Throw
         { Invoke-Lab GET '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/flexdaemonsettemplates.flexdaemonsets.xai' } | Should -Throw
         { Get-ClydeFlexTemplate -Kubeconfig $script:Kube -ErrorAction Stop } | Should -Throw -ErrorId 'ClydeFlexCrdNotInstalled*'
     }

@@ -142,7 +142,7 @@ public static class FlexInstaller
         string endpoint;
         if (o.WebhookUrl is null)
         {
-            objects.Add(new("Deployment", ns, FlexNames.WebhookName, Deployment(o)));
+            objects.Add(new("Deployment", ns, FlexNames.WebhookName, Deployment(o, certs)));
             objects.Add(new("Service", ns, FlexNames.ServiceName, new V1Service
             {
                 ApiVersion = "v1", Kind = "Service", Metadata = Meta(FlexNames.ServiceName, ns),
@@ -162,7 +162,10 @@ public static class FlexInstaller
         return new FlexInstallPlan(o, objects, certs, issued, endpoint);
     }
 
-    static V1Deployment Deployment(FlexInstallOptions o) => new()
+    /// <summary>Pod-template annotation with the serving certificate's hash: a renewed certificate rolls the webhook's pods, which read it at start.</summary>
+    public const string CertificateHashAnnotation = "clydeps.io/tls-sha256";
+
+    static V1Deployment Deployment(FlexInstallOptions o, FlexCertificateSet certs) => new()
     {
         ApiVersion = "apps/v1", Kind = "Deployment", Metadata = Meta(FlexNames.WebhookName, o.Namespace),
         Spec = new V1DeploymentSpec
@@ -171,7 +174,14 @@ public static class FlexInstaller
             Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app.kubernetes.io/name"] = FlexNames.WebhookName } },
             Template = new V1PodTemplateSpec
             {
-                Metadata = new V1ObjectMeta { Labels = Labels() },
+                Metadata = new V1ObjectMeta
+                {
+                    Labels = Labels(),
+                    Annotations = new Dictionary<string, string>
+                    {
+                        [CertificateHashAnnotation] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(certs.CertificatePem))).ToLowerInvariant(),
+                    },
+                },
                 Spec = new V1PodSpec
                 {
                     ServiceAccountName = FlexNames.WebhookName,
