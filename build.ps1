@@ -106,6 +106,8 @@ function Invoke-Build {
     Copy-Item (Join-Path $cmdletBin 'ClydePS.dll'), (Join-Path $cmdletBin 'ClydePS.pdb') $ModuleDir
     Invoke-Native dotnet @('publish', (Join-Path $Root 'src/ClydePS.Lab'), '-c', $Configuration, '--no-build', '-v', 'q', '-nologo',
         '-o', (Join-Path $ModuleDir 'Lab'))
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/ClydePS.FlexWebhook'), '-c', $Configuration, '--no-build', '-v', 'q', '-nologo',
+        '-o', (Join-Path $ModuleDir 'FlexWebhook'))
 
     Copy-Item (Join-Path $Root 'module/ClydePS.format.ps1xml'), (Join-Path $Root 'module/ClydePS.types.ps1xml') $ModuleDir
     (Get-Content -Raw (Join-Path $Root 'module/ClydePS.psd1')) -replace "ModuleVersion(\s*)=(\s*)'0\.0\.0'", "ModuleVersion`$1=`$2'$Version'" |

@@ -13,16 +13,22 @@
     FormatsToProcess     = @('ClydePS.format.ps1xml')
     TypesToProcess       = @('ClydePS.types.ps1xml')
     CmdletsToExport      = @(
+        'Get-ClydeFlexAllocation'
+        'Get-ClydeFlexTemplate'
         'Get-ClydeImage'
         'Get-ClydeNodeImage'
         'Get-ClydeNodeNetwork'
+        'Install-ClydeFlexWebhook'
         'Invoke-ClydeSeedSimulation'
         'Measure-ClydeRegistryProbe'
         'New-ClydeDaemonSet'
+        'New-ClydeFlexTemplate'
+        'Remove-ClydeFlexTemplate'
         'Remove-ClydeLeftover'
         'Start-ClydeLab'
         'Start-ClydeSeed'
         'Stop-ClydeLab'
+        'Uninstall-ClydeFlexWebhook'
         'Wait-ClydeRollout'
     )
     FunctionsToExport    = @()

@@ -191,8 +191,9 @@ public sealed class PlatformKindsTests(SharedLab shared) : IClassFixture<SharedL
         await Lab.PatchAsync(ns + "/services/db", """{"spec":{"publishNotReadyAddresses":true}}""", "application/merge-patch+json");
         await Wait.Until(async () => (ep = (await Lab.GetAsync(ns + "/endpoints/db")).Body)!["subsets"]![0]!["addresses"]!.AsArray().Count == 2, "published not ready");
 
-        // deleting the service deletes the endpoints
-        await Lab.DeleteAsync(ns + "/services/db");
+        // deleting the service deletes the endpoints; like the real service storage, DELETE answers with the Service
+        var (_, deletedService, _) = await Lab.DeleteAsync(ns + "/services/db");
+        Assert.Equal("Service", (string?)deletedService!["kind"]);
         await Wait.Until(async () => (await Lab.GetAsync(ns + "/endpoints/db")).Code == HttpStatusCode.NotFound, "endpoints gone");
     }
 

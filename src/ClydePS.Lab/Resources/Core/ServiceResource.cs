@@ -25,6 +25,7 @@ public static class ServiceResource
         ClrType = typeof(V1Service), ShortNames = ["svc"], Categories = ["all"], StorageVersionHash = "0/CO1lhkEBI=",
         Verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
         HasStatus = true,
+        ReturnDeletedObject = true, // as the real service storage: DELETE answers with the Service, not a Status
         Table = new SimpleTable([SimpleTable.Name,
                 new("Type", "string", "type determines how the Service is exposed. Defaults to ClusterIP. Valid options are ExternalName, ClusterIP, NodePort, and LoadBalancer."),
                 new("Cluster-IP", "string", "clusterIP is the IP address of the service and is usually assigned randomly."),
