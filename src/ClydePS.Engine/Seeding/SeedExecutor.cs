@@ -472,7 +472,6 @@ public sealed class SeedExecutor(ClusterGateway gateway)
                 _waves[_waves.IndexOf(wave)] = merged;
                 wave = merged;
             }
-            log?.Invoke($"Wave {action.Wave}: seeding {action.Nodes.Count} node(s) from {action.Source}: {string.Join(", ", action.Nodes)}.");
             var options = new SeedPodOptions
             {
                 Namespace = _req.Namespace,
@@ -701,7 +700,6 @@ public sealed class SeedExecutor(ClusterGateway gateway)
             var plan = InClusterProber.Plan(options, nodes);
             _probeStop = new CancellationTokenSource();
             var token = _probeStop.Token;
-            log?.Invoke($"Monitoring the registry from {string.Join(", ", action.Nodes)}: a sample every {action.Interval.TotalSeconds:0.#} s.");
             _probeTask = Task.Run(async () =>
             {
                 try
