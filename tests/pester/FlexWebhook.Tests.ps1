@@ -200,6 +200,19 @@ Describe 'The flex webhook on a Lab' {
         Get-HostLog | Should -Match 'Mutated \(template agents, node large-0, cpu 6392m'
     }
 
+    It 'sizes the pods of a DaemonSet made by New-ClydeDaemonSet -FlexTemplate' {
+        $ds = New-ClydeDaemonSet -Kubeconfig $script:Kube -Name sized -Image 'busybox:1.36' -FlexTemplate agents -Wait -Timeout 2m
+        $ds.Available | Should -Be 3
+        $expected = @{}
+        foreach ($a in Get-ClydeFlexAllocation -Kubeconfig $script:Kube -Template agents) { $expected[$a.Name] = $a }
+        foreach ($pod in @(Get-DaemonSetPods sized)) {
+            $pod.metadata.labels.'flexdaemonsets.xai/enabled' | Should -Be 'true'
+            $pod.spec.containers[0].resources.requests.cpu | Should -Be $expected[$pod.spec.nodeName].Cpu
+        }
+        { New-ClydeDaemonSet -Kubeconfig $script:Kube -Name bad -Image 'busybox:1.36' -FlexTemplate 'Not_Valid' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ClydeInvalidFlexTemplate*'
+    }
+
     It 'is never called for a pod without the label' {
         $null = New-TestPod -Name 'unlabelled' -Labels @{ app = 'plain' }
         $pod = Invoke-Lab GET '/api/v1/namespaces/default/pods/unlabelled'

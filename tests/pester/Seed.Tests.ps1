@@ -312,6 +312,42 @@ Describe 'Seeded DaemonSet rollout' {
         Wait-NodeImageCount $DsKube 'example.com/app/web:2' 6 | Should -Be 6
     }
 
+    It '-Path takes the image, namespace, affinity and tolerations from a DaemonSet file' {
+        $file = Join-Path $TestDrive 'ds.yaml'
+        @'
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: pinned
+  namespace: default
+spec:
+  selector:
+    matchLabels: {app: pinned}
+  template:
+    metadata:
+      labels: {app: pinned}
+    spec:
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+            - matchExpressions:
+              - {key: kubernetes.io/hostname, operator: In, values: [d-0, d-1, d-2, d-3]}
+      tolerations:
+      - {key: dedicated, operator: Exists, effect: NoSchedule}
+      containers:
+      - name: pinned
+        image: example.com/app/web:1
+'@ | Set-Content $file
+        $r = Start-ClydeSeed -Kubeconfig $DsKube -Path $file -Strategy Doubling -WarningAction SilentlyContinue
+        $r.Image | Should -Be 'example.com/app/web:1'
+        $r.Name | Should -Be 'pinned'
+        $r.Eligible | Should -Be 4
+        $r.Target | Should -Be 2
+        @($r.Skipped | Where-Object Reason -match 'affinity').Node | Should -Be @('d-4', 'd-5')
+        Remove-SeedPod $Dsl
+    }
+
     It '-Seed with -WhatIf lists the waves and the DaemonSet change and creates nothing' {
         $out = & (Get-PwshPath) -NoProfile -NonInteractive -Command "Import-Module '$env:CLYDEPS_MODULE'; New-ClydeDaemonSet -Kubeconfig '$DsKube' -Name other -Image 'example.com/app/web:1' -Seed -WhatIf" | Out-String
         $out | Should -Match 'Seed image|Create seed pods'

@@ -22,6 +22,9 @@ public sealed record DaemonSetRequest
 
     /// <summary>Extra labels on the DaemonSet and its pods (never in the selector).</summary>
     public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+    /// <summary>See <see cref="DaemonSetOverrides.FlexTemplate"/>.</summary>
+    public string? FlexTemplate { get; init; }
 }
 
 /// <summary>The cmdlet parameters that change a DaemonSet loaded from a file; null leaves a field as the file has it.</summary>
@@ -43,6 +46,12 @@ public sealed record DaemonSetOverrides
     public IReadOnlyList<string>? ImagePullSecrets { get; init; }
 
     public string? MaxUnavailable { get; init; }
+
+    /// <summary>
+    /// A FlexDaemonsetTemplate for the pods' resources: sets the pod template's label <c>flexdaemonsets.xai/enabled: "true"</c>
+    /// (what the flex webhook's objectSelector matches) and the annotation <c>flexdaemonsets.xai/resource-template</c>.
+    /// </summary>
+    public string? FlexTemplate { get; init; }
 }
 
 /// <summary>One requirement of a required node affinity term (<c>matchExpressions</c>, or <c>matchFields</c> when <see cref="Field"/>).</summary>
@@ -164,6 +173,7 @@ public static class DaemonSetManifest
             Tolerations = r.Tolerations,
             ImagePullSecrets = r.ImagePullSecrets,
             MaxUnavailable = r.MaxUnavailable,
+            FlexTemplate = r.FlexTemplate,
         });
         return ds;
     }
@@ -277,6 +287,21 @@ public static class DaemonSetManifest
                 var pair = LabelRules.CheckPair(k, v, $"{k}={v}");
                 pod.NodeSelector[pair.Key] = pair.Value;
             }
+        }
+
+        if (o.FlexTemplate is { } flex)
+        {
+            if (!LabelRules.IsWorkloadName(flex))
+            {
+                throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeInvalidFlexTemplate",
+                    $"'{flex}' is not a valid FlexDaemonsetTemplate name (lowercase letters, digits and '-', at most 63 characters).", flex);
+            }
+
+            var meta = ds.Spec.Template.Metadata ??= new V1ObjectMeta();
+            meta.Labels ??= new Dictionary<string, string>();
+            meta.Labels[Flex.FlexNames.EnabledLabel] = Flex.FlexNames.EnabledValue;
+            meta.Annotations ??= new Dictionary<string, string>();
+            meta.Annotations[Flex.FlexNames.TemplateAnnotation] = flex;
         }
 
         if (o.Tolerations is { Count: > 0 })

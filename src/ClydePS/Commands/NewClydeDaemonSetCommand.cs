@@ -69,6 +69,11 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
+    /// <summary>A FlexDaemonsetTemplate (New-ClydeFlexTemplate) that sizes the pods as a percentage of each node (needs Install-ClydeFlexWebhook).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? FlexTemplate { get; set; }
+
     /// <summary>Seed the image first (Start-ClydeSeed with its defaults and this DaemonSet's namespace, placement and pull secrets).</summary>
     [Parameter]
     public SwitchParameter Seed { get; set; }
@@ -203,6 +208,7 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
                 Tolerations = tolerations,
                 ImagePullSecrets = ImagePullSecret is null ? null : [ImagePullSecret],
                 MaxUnavailable = MaxUnavailable,
+                FlexTemplate = FlexTemplate,
             };
 
             // Validate the file fully before asking the kubeconfig for the default namespace.
@@ -219,6 +225,7 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
             Tolerations = tolerations,
             ImagePullSecrets = ImagePullSecret is null ? null : [ImagePullSecret],
             MaxUnavailable = MaxUnavailable,
+            FlexTemplate = FlexTemplate,
         };
         DaemonSetService.Prepare(request);
         return DaemonSetService.Prepare(request with { Namespace = Namespace ?? contextNamespace() });
