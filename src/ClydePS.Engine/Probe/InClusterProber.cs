@@ -47,7 +47,7 @@ public sealed class InClusterProber(ClusterGateway gateway)
     };
 
     /// <summary>Time cleanup may take after the run ends or is cancelled.</summary>
-    public static readonly TimeSpan CleanupTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan CleanupTimeout = HelperPods.CleanupTimeout;
 
     public static ProbeRunPlan Plan(ProbePodOptions options, IReadOnlyList<ProbeTarget> targets) =>
         new(options, targets.Select((t, i) => ProbePod.Build(options, t.Node, i, t.Taints)).ToArray());
@@ -121,30 +121,7 @@ public sealed class InClusterProber(ClusterGateway gateway)
     }
 
     /// <summary>Deletes the run's pods (grace period 0) with a fresh token, so it also runs after Ctrl+C.</summary>
-    async Task CleanupAsync(string ns, IReadOnlyList<string> names, Action<string>? log)
-    {
-        if (names.Count == 0)
-        {
-            return;
-        }
-        using var cleanup = new CancellationTokenSource(CleanupTimeout);
-        await Task.WhenAll(names.Select(async name =>
-        {
-            try
-            {
-                await gateway.CallAsync("delete probe pod", $"{ns}/{name}",
-                    (c, ct) => c.CoreV1.DeleteNamespacedPodAsync(name, ns, gracePeriodSeconds: 0, cancellationToken: ct), cleanup.Token).ConfigureAwait(false);
-                log?.Invoke($"Deleted probe pod {ns}/{name}.");
-            }
-            catch (ClydeException e) when (e.StatusCode == 404)
-            {
-            }
-            catch (Exception e) when (e is ClydeException or OperationCanceledException)
-            {
-                log?.Invoke($"Could not delete probe pod {ns}/{name}: {e.Message} Remove-ClydeLeftover or kubectl delete pod -l {ProbePod.RoleLabel}={ProbePod.Role} removes it.");
-            }
-        })).ConfigureAwait(false);
-    }
+    Task CleanupAsync(string ns, IReadOnlyList<string> names, Action<string>? log) => HelperPods.DeleteAsync(gateway, ns, names, ProbePod.Role, log);
 
     async Task WatchAsync(ProbePodOptions options, IReadOnlyDictionary<string, PodState> states, CancellationToken ct)
     {

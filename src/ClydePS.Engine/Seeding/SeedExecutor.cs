@@ -738,31 +738,7 @@ public sealed class SeedExecutor(ClusterGateway gateway)
             _probeStop = null;
         }
 
-        async Task DeletePodsAsync(IReadOnlyCollection<string> names)
-        {
-            if (names.Count == 0)
-            {
-                return;
-            }
-            var ns = _req.Namespace;
-            using var cleanup = new CancellationTokenSource(InClusterProber.CleanupTimeout);
-            await Task.WhenAll(names.Select(async name =>
-            {
-                try
-                {
-                    await _gw.CallAsync("delete seed pod", $"{ns}/{name}",
-                        (c, t) => c.CoreV1.DeleteNamespacedPodAsync(name, ns, gracePeriodSeconds: 0, cancellationToken: t), cleanup.Token).ConfigureAwait(false);
-                    log?.Invoke($"Deleted seed pod {ns}/{name}.");
-                }
-                catch (ClydeException e) when (e.StatusCode == 404)
-                {
-                }
-                catch (Exception e) when (e is ClydeException or OperationCanceledException)
-                {
-                    log?.Invoke($"Could not delete seed pod {ns}/{name}: {e.Message} Remove-ClydeLeftover removes it.");
-                }
-            })).ConfigureAwait(false);
-        }
+        Task DeletePodsAsync(IReadOnlyCollection<string> names) => HelperPods.DeleteAsync(_gw, _req.Namespace, names, SeedPod.Role, log);
     }
 
     readonly ClusterGateway _gateway = gateway;
