@@ -115,51 +115,59 @@ function Start-TestRegistry {
         [string] $NetNamespace
     )
     $null = New-Item -ItemType Directory -Force $Folder, $Storage
-    $port = Get-FreeTcpPort
-    $lines = @(
-        'version: 0.1'
-        'log:'
-        '  level: warn'
-        '  accesslog:'
-        '    disabled: true'
-        'storage:'
-        '  filesystem:'
-        "    rootdirectory: $Storage"
-        'http:'
-        "  addr: ${Address}:$port"
-        "  secret: clyde-test-$port"
-    )
-    if ($TlsCertificatePath) { $lines += '  tls:', "    certificate: $TlsCertificatePath", "    key: $TlsKeyPath" }
-    switch ($Auth) {
-        'htpasswd' { $lines += 'auth:', '  htpasswd:', '    realm: clyde-test', "    path: $HtpasswdPath" }
-        'token' {
-            $bundle = Join-Path $Folder 'token-root.pem'
-            Set-Content -LiteralPath $bundle -Value $TokenServer.CertificatePem -NoNewline
-            $lines += 'auth:', '  token:', "    realm: $($TokenServer.Url)/token", "    service: $($TokenServer.Service)",
-                "    issuer: $($TokenServer.Issuer)", "    rootcertbundle: $bundle"
-        }
-    }
-    $config = Join-Path $Folder 'config.yml'
-    Set-Content -LiteralPath $config -Value ($lines -join "`n")
-    $registry = (Get-Command docker-registry).Source
-    # 'ip netns exec' execs the registry, so the process started is the registry itself.
-    $file, $arguments = if ($NetNamespace) { (Get-Command ip).Source, @('netns', 'exec', $NetNamespace, $registry, 'serve', $config) } else { $registry, @('serve', $config) }
-    $process = Start-Process -FilePath $file -ArgumentList $arguments -PassThru `
-        -RedirectStandardOutput (Join-Path $Folder 'stdout.log') -RedirectStandardError (Join-Path $Folder 'stderr.log')
-    $hostPort = if ($Address.Contains(':')) { "[$Address]:$port" } else { "${Address}:$port" }
-    $scheme = if ($TlsCertificatePath) { 'https' } else { 'http' }
-    $deadline = [DateTime]::UtcNow.AddSeconds(20)
-    while ($true) {
-        try {
-            $null = Invoke-WebRequest "${scheme}://$hostPort/v2/" -SkipHttpErrorCheck -SkipCertificateCheck -TimeoutSec 2 -NoProxy
-            break
-        }
-        catch {
-            if ($process.HasExited -or [DateTime]::UtcNow -gt $deadline) {
-                throw "docker-registry did not start on ${hostPort}: $(Get-Content -Raw (Join-Path $Folder 'stderr.log') -ErrorAction Ignore)"
+    # A free port can be taken by another process before the registry binds it (suites running side by side): then
+    # the registry exits at once, and whatever answers on that port is not ours. Such a start is retried on a new port.
+    for ($attempt = 1; ; $attempt++) {
+        $port = Get-FreeTcpPort
+        $lines = @(
+            'version: 0.1'
+            'log:'
+            '  level: warn'
+            '  accesslog:'
+            '    disabled: true'
+            'storage:'
+            '  filesystem:'
+            "    rootdirectory: $Storage"
+            'http:'
+            "  addr: ${Address}:$port"
+            "  secret: clyde-test-$port"
+        )
+        if ($TlsCertificatePath) { $lines += '  tls:', "    certificate: $TlsCertificatePath", "    key: $TlsKeyPath" }
+        switch ($Auth) {
+            'htpasswd' { $lines += 'auth:', '  htpasswd:', '    realm: clyde-test', "    path: $HtpasswdPath" }
+            'token' {
+                $bundle = Join-Path $Folder 'token-root.pem'
+                Set-Content -LiteralPath $bundle -Value $TokenServer.CertificatePem -NoNewline
+                $lines += 'auth:', '  token:', "    realm: $($TokenServer.Url)/token", "    service: $($TokenServer.Service)",
+                    "    issuer: $($TokenServer.Issuer)", "    rootcertbundle: $bundle"
             }
-            Start-Sleep -Milliseconds 100
         }
+        $config = Join-Path $Folder 'config.yml'
+        Set-Content -LiteralPath $config -Value ($lines -join "`n")
+        $registry = (Get-Command docker-registry).Source
+        # 'ip netns exec' execs the registry, so the process started is the registry itself.
+        $file, $arguments = if ($NetNamespace) { (Get-Command ip).Source, @('netns', 'exec', $NetNamespace, $registry, 'serve', $config) } else { $registry, @('serve', $config) }
+        $process = Start-Process -FilePath $file -ArgumentList $arguments -PassThru `
+            -RedirectStandardOutput (Join-Path $Folder 'stdout.log') -RedirectStandardError (Join-Path $Folder 'stderr.log')
+        $hostPort = if ($Address.Contains(':')) { "[$Address]:$port" } else { "${Address}:$port" }
+        $scheme = if ($TlsCertificatePath) { 'https' } else { 'http' }
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        while ($true) {
+            try {
+                $null = Invoke-WebRequest "${scheme}://$hostPort/v2/" -SkipHttpErrorCheck -SkipCertificateCheck -TimeoutSec 2 -NoProxy
+                break
+            }
+            catch {
+                if ($process.HasExited) { break }
+                if ([DateTime]::UtcNow -gt $deadline) {
+                    throw "docker-registry did not start on ${hostPort}: $(Get-Content -Raw (Join-Path $Folder 'stderr.log') -ErrorAction Ignore)"
+                }
+                Start-Sleep -Milliseconds 100
+            }
+        }
+        if (-not $process.HasExited) { Start-Sleep -Milliseconds 300 }
+        if (-not $process.HasExited) { break }
+        if ($attempt -ge 5) { throw "docker-registry exited after starting on ${hostPort}: $(Get-Content -Raw (Join-Path $Folder 'stderr.log') -ErrorAction Ignore)" }
     }
     return [pscustomobject]@{ Host = $hostPort; Port = $port; Process = $process; Folder = $Folder }
 }

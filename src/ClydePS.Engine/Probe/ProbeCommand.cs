@@ -45,7 +45,8 @@ public static class ProbeCommand
     public const string Body =
         """
         FMT='%{speed_download} %{http_code} %{size_download} %{time_total} %{time_starttransfer}\n'
-        CFG=/tmp/clydeps-probe.cfg
+        CFG=/tmp/clydeps-probe.$$.cfg
+        TCFG=/tmp/clydeps-token.$$.cfg
         : > "$CFG"
         HOST=$(echo "$URL" | sed -e 's|^[a-z]*://||' -e 's|/.*$||')
         auth() {
@@ -62,12 +63,12 @@ public static class ProbeCommand
               SERVICE=$(echo "$CH" | sed -n 's/.*service="\([^"]*\)".*/\1/p')
               SCOPE=$(echo "$CH" | sed -n 's/.*scope="\([^"]*\)".*/\1/p')
               if [ -n "$CRED" ]; then
-                printf 'header = "Authorization: Basic %s"\n' "$CRED" > /tmp/clydeps-token.cfg
+                printf 'header = "Authorization: Basic %s"\n' "$CRED" > "$TCFG"
               else
-                : > /tmp/clydeps-token.cfg
+                : > "$TCFG"
               fi
-              TOKEN=$(curl -s --max-time 30 -K /tmp/clydeps-token.cfg -G --data-urlencode "service=$SERVICE" --data-urlencode "scope=$SCOPE" "$REALM" | tr -d ' \r\n\t' | sed -n -e 's/.*"token":"\([^"]*\)".*/\1/p' -e 's/.*"access_token":"\([^"]*\)".*/\1/p' | head -n 1)
-              rm -f /tmp/clydeps-token.cfg
+              TOKEN=$(curl -s --max-time 30 -K "$TCFG" -G --data-urlencode "service=$SERVICE" --data-urlencode "scope=$SCOPE" "$REALM" | tr -d ' \r\n\t' | sed -n -e 's/.*"token":"\([^"]*\)".*/\1/p' -e 's/.*"access_token":"\([^"]*\)".*/\1/p' | head -n 1)
+              rm -f "$TCFG"
               [ -n "$TOKEN" ] && printf 'header = "Authorization: Bearer %s"\n' "$TOKEN" > "$CFG" ;;
             *[Bb]asic*)
               [ -n "$CRED" ] && printf 'header = "Authorization: Basic %s"\n' "$CRED" > "$CFG" ;;
@@ -83,6 +84,7 @@ public static class ProbeCommand
           wait "$S"
           N=$((N+1))
         done
+        rm -f "$CFG"
         exit 0
         """;
 
