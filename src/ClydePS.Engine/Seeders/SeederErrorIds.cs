@@ -1,0 +1,15 @@
+namespace ClydePS.Engine.Seeders;
+
+/// <summary>Stable ErrorIds of the seeder pool. Never rename one: scripts match on them.</summary>
+public static class SeederErrorIds
+{
+    public const string InvalidLabel = "ClydeInvalidSeederLabel";
+    public const string InvalidPercentage = "ClydeInvalidSeederPercentage";
+    public const string NoEligibleNodes = "ClydeNoEligibleNodes";
+    public const string TrackerLocked = "ClydeSeederTrackerLocked";
+    public const string TrackerUnreadable = "ClydeSeederTrackerUnreadable";
+    public const string TrackerUnwritable = "ClydeSeederTrackerUnwritable";
+    public const string TrackerCorrupt = "ClydeSeederTrackerCorrupt";
+    public const string NodeNotFound = "ClydeNodeNotFound";
+    public const string LabelFailed = "ClydeSeederLabelFailed";
+}
