@@ -14,12 +14,16 @@
     TypesToProcess       = @('ClydePS.types.ps1xml')
     CmdletsToExport      = @(
         'Get-ClydeImage'
+        'Get-ClydeMesh'
         'Get-ClydeNodeImage'
         'Get-ClydeNodeNetwork'
         'Invoke-ClydeSeedSimulation'
         'Measure-ClydeRegistryProbe'
         'New-ClydeDaemonSet'
+        'New-ClydeMesh'
         'Remove-ClydeLeftover'
+        'Remove-ClydeMesh'
+        'Set-ClydeMesh'
         'Start-ClydeLab'
         'Start-ClydeSeed'
         'Stop-ClydeLab'
