@@ -207,6 +207,15 @@ Describe 'Get-ClydeMesh' {
 }
 
 Describe 'Set-ClydeMesh' {
+    It 'changes nothing with the current values, and -WhatIf changes nothing either' {
+        $writes = Get-WriteCount
+        (Set-ClydeMesh -Kubeconfig $Kube -Name chat -Replicas 3 -LogLevel DEBUG).Outcome | Should -Be 'Unchanged'
+        $out = Get-ClydeMesh -Kubeconfig $Kube -Name chat | Set-ClydeMesh -Kubeconfig $Kube -Replicas 4 -WhatIf -Verbose 4>&1
+        @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message) | Should -Contain 'StatefulSet chat/chat: update'
+        Get-WriteCount | Should -Be $writes
+        (Get-Lab '/apis/apps/v1/namespaces/chat/statefulsets/chat').spec.replicas | Should -Be 3
+    }
+
     It 'scales 3 to 5: every peer gets the new list, existing pods restart highest ordinal first' {
         $old = @(Get-MeshPods chat)
         $mesh = Set-ClydeMesh -Kubeconfig $Kube -Name chat -Replicas 5 -Wait -Timeout 180s
@@ -249,7 +258,14 @@ Describe 'Set-ClydeMesh' {
     It 'rejects bad input and a missing mesh' {
         $err = { Set-ClydeMesh -Kubeconfig $Kube -Name chat -Replicas 0 } | Should -Throw -PassThru
         Get-ErrorId $err | Should -Be 'ClydeInvalidReplicas'
-        $err = { Set-ClydeMesh -Kubeconfig $Kube -Name nosuch -Replicas 2 } | Should -Throw -PassThru
+        $err = { Set-ClydeMesh -Kubeconfig $Kube -Name chat -MeshPort 70000 } | Should -Throw -PassThru
+        Get-ErrorId $err | Should -Be 'ClydeInvalidPort'
+        # The app port would collide with the mesh's current mesh port.
+        $rv = (Get-Lab '/apis/apps/v1/namespaces/chat/statefulsets/chat').metadata.resourceVersion
+        $err = { Set-ClydeMesh -Kubeconfig $Kube -Name chat -AppPort 5671 } | Should -Throw -PassThru
+        Get-ErrorId $err | Should -Be 'ClydeInvalidPort'
+        (Get-Lab '/apis/apps/v1/namespaces/chat/statefulsets/chat').metadata.resourceVersion | Should -Be $rv
+        $err = { Set-ClydeMesh -Kubeconfig $Kube -Name nosuch -Replicas 2 -MeshPort 65000 } | Should -Throw -PassThru
         Get-ErrorId $err | Should -Be 'ClydeMeshNotFound'
         $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }

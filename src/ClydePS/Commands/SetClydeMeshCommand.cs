@@ -78,8 +78,11 @@ public sealed class SetClydeMeshCommand : ClydeMeshCmdletBase
 
         var (requests, limits) = ParseResources(Resources);
         string ns = Namespace ?? Name;
-        // Check the given values alone first, so bad input is rejected before the cluster is contacted.
-        var probe = new MeshRequest { Name = Name, Namespace = ns, Image = Image ?? "busybox", Replicas = Replicas ?? 1, MeshPort = MeshPort ?? 1, AppPort = AppPort ?? 2,
+        // Check the given values alone first (distinct stand-ins for the ports not given), so bad input is rejected before
+        // the cluster is contacted; the merged settings are checked again below.
+        int meshPort = MeshPort ?? (AppPort == 65000 ? 65001 : 65000);
+        int appPort = AppPort ?? (meshPort == 65002 ? 65003 : 65002);
+        var probe = new MeshRequest { Name = Name, Namespace = ns, Image = Image ?? "busybox", Replicas = Replicas ?? 1, MeshPort = meshPort, AppPort = appPort,
             ClusterId = ClusterId, LogLevel = LogLevel ?? "INFO", ExternalService = ExternalService ?? "None", PeerWait = PeerWait ?? "None", Requests = requests, Limits = limits };
         MeshManifest.Validate(probe);
 
