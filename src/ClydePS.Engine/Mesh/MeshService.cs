@@ -373,7 +373,7 @@ public static class MeshService
         }
     }
 
-    /// <summary>Deletes a Service; a server may answer with a v1 Status instead of the Service (older API servers and the Lab do), which is success too.</summary>
+    /// <summary>Deletes a Service; older API servers answered with a v1 Status instead of the Service, which is success too.</summary>
     private static async Task DeleteServiceAsync(IKubernetes c, string name, string ns, V1DeleteOptions options, CancellationToken t)
     {
         try
