@@ -83,7 +83,8 @@ public sealed class WatchTests : IAsyncLifetime
     {
         var path = await Ns("w-bookmarks");
         await _lab.PostAsync(path, TestLab.Pod("a"));
-        var with = await WatchAll(path + "?watch=true&allowWatchBookmarks=true&timeoutSeconds=1");
+        // Bookmarks come every 100 ms; a 3 s watch leaves room for a loaded machine.
+        var with = await WatchAll(path + "?watch=true&allowWatchBookmarks=true&timeoutSeconds=3");
         var bm = with.Where(e => (string)e["type"]! == "BOOKMARK").ToList();
         Assert.NotEmpty(bm);
         Assert.Equal("Pod", (string)bm[0]["object"]!["kind"]!);
