@@ -50,6 +50,9 @@ public sealed class TransferNode
     internal readonly Dictionary<string, LayerDownload> InFlight = new(StringComparer.Ordinal);
     internal int Uploads;
 
+    /// <summary>Bytes of the layers this node is uploading to peers right now (whole layer sizes): how busy its uplink is.</summary>
+    internal double UploadBytes;
+
     internal TransferNode(string name, int order, double downBytesPerSecond, double upBytesPerSecond, NatGateway? nat, bool mirrorReady)
     {
         Name = name;

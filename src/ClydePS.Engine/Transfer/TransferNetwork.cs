@@ -238,11 +238,16 @@ public sealed class TransferNetwork
         TransferNode? peer = null;
         if (_options.PeerToPeer && IsMirrorReady(node) && _holders.TryGetValue(d.Layer.Digest, out var holders))
         {
-            foreach (var h in holders)
+            // The least busy holder by bytes being uploaded (not by upload count: a holder serving one 15 GB layer is
+            // busier than one serving three small ones); ties rotate with the downloading node, so nodes that start
+            // together spread over the holders instead of all picking the first.
+            var start = holders.Count == 0 ? 0 : node.Order % holders.Count;
+            for (var i = 0; i < holders.Count; i++)
             {
+                var h = holders[(start + i) % holders.Count];
                 if (h == node || !IsMirrorReady(h)) continue;
-                if (peer is null || h.Uploads < peer.Uploads) peer = h;
-                if (h.Uploads == 0) break; // cannot do better
+                if (peer is null || h.UploadBytes < peer.UploadBytes) peer = h;
+                if (h.UploadBytes == 0) break; // cannot do better
             }
         }
         // Always three draws per attempt, so the sequence does not depend on which options are set.
@@ -267,7 +272,11 @@ public sealed class TransferNetwork
             Download = d,
         };
         d.Current = flow;
-        if (peer is not null) peer.Uploads++;
+        if (peer is not null)
+        {
+            peer.Uploads++;
+            peer.UploadBytes += size;
+        }
         if (delay > 0) _timers.Enqueue(new Timer(Now + delay, flow, null), (Now + delay, flow.Id));
         else Activate(flow);
     }
@@ -376,8 +385,14 @@ public sealed class TransferNetwork
                 Deactivate(f);
                 Count(f, d, (long)f.Done);
             }
-            if (f.Peer is not null) f.Peer.Uploads--;
+            if (f.Peer is not null) ReleaseUpload(f);
         }
+    }
+
+    static void ReleaseUpload(Flow f)
+    {
+        f.Peer!.Uploads--;
+        f.Peer.UploadBytes = Math.Max(0, f.Peer.UploadBytes - f.Size);
     }
 
     void Count(Flow f, LayerDownload? d, long bytes)
@@ -437,7 +452,7 @@ public sealed class TransferNetwork
                 continue;
             }
             var d = f.Download!;
-            if (f.Peer is not null) f.Peer.Uploads--;
+            if (f.Peer is not null) ReleaseUpload(f);
             if (d.Ended) continue;
             Count(f, d, (long)f.Target);
             if (f.Target >= f.Size) CompleteLayer(d, f);

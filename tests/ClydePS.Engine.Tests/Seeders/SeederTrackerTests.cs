@@ -97,10 +97,11 @@ public sealed class SeederTrackerTests : IDisposable
                 Assert.False(content.IsCorrupt, content.Corruption);
                 Assert.True(content.Exists);
                 Assert.Equal(names.Take(content.Names.Count), content.Names);
-                reads++;
+                Interlocked.Increment(ref reads);
             }
         });
-        for (int i = 1; i <= 200; i++)
+        // At least 200 writes, and more until the reader has read 20 times (on a busy machine it may start late).
+        for (int i = 1; i <= 200 || Volatile.Read(ref reads) < 20 && i <= 20_000; i++)
         {
             SeederTracker.Write(Tracker, names.Take(1 + (i * 7 % names.Length)));
         }
