@@ -22,6 +22,7 @@
         'Get-ClydeSeeder'
         'Install-ClydeFlexWebhook'
         'Invoke-ClydeSeedSimulation'
+        'Invoke-ClydeSnapshot'
         'Measure-ClydeRegistryProbe'
         'New-ClydeDaemonSet'
         'New-ClydeFlexTemplate'
