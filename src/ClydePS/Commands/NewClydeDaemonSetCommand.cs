@@ -91,10 +91,7 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
 
     protected override void ProcessRecord() => Guard(() =>
     {
-        if (Timeout <= TimeSpan.Zero)
-        {
-            throw new ClydeException(ClydeErrorKind.InvalidArgument, RolloutErrorIds.InvalidTimeout, $"-Timeout ({Timeout}) must be positive.", Timeout);
-        }
+        RequirePositiveTimeout(Timeout);
 
         // Every input is checked before the cluster is contacted, so bad input creates nothing.
         IReadOnlyDictionary<string, string>? nodeSelector = NodeSelectorParser.Parse(NodeSelector);

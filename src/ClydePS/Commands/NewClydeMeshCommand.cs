@@ -76,10 +76,7 @@ public sealed class NewClydeMeshCommand : ClydeMeshCmdletBase
 
     protected override void ProcessRecord() => Guard(() =>
     {
-        if (Timeout <= TimeSpan.Zero)
-        {
-            throw new ClydeException(ClydeErrorKind.InvalidArgument, RolloutErrorIds.InvalidTimeout, $"-Timeout ({Timeout}) must be positive.", Timeout);
-        }
+        RequirePositiveTimeout(Timeout);
 
         if (AsManifest && Wait)
         {

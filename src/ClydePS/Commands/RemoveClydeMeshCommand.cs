@@ -38,10 +38,7 @@ public sealed class RemoveClydeMeshCommand : ClydeClusterCmdletBase
 
     protected override void ProcessRecord() => Guard(() =>
     {
-        if (Timeout <= TimeSpan.Zero)
-        {
-            throw new ClydeException(ClydeErrorKind.InvalidArgument, RolloutErrorIds.InvalidTimeout, $"-Timeout ({Timeout}) must be positive.", Timeout);
-        }
+        RequirePositiveTimeout(Timeout);
 
         string ns = Namespace ?? Name;
         DaemonSetManifest.ValidateNamespace(ns);

@@ -71,10 +71,7 @@ public sealed class SetClydeMeshCommand : ClydeMeshCmdletBase
 
     protected override void ProcessRecord() => Guard(() =>
     {
-        if (Timeout <= TimeSpan.Zero)
-        {
-            throw new ClydeException(ClydeErrorKind.InvalidArgument, RolloutErrorIds.InvalidTimeout, $"-Timeout ({Timeout}) must be positive.", Timeout);
-        }
+        RequirePositiveTimeout(Timeout);
 
         var (requests, limits) = ParseResources(Resources);
         string ns = Namespace ?? Name;

@@ -194,9 +194,9 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
                 $"-MonitorInterval ({MonitorInterval}) must be positive and no longer than -MonitorWindow ({MonitorWindow}).", MonitorInterval);
         }
 
-        if (MyInvocation.BoundParameters.ContainsKey(nameof(Timeout)) && Timeout <= TimeSpan.Zero)
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(Timeout)))
         {
-            throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeInvalidTimeout", $"-Timeout must be positive; got {Timeout}.", Timeout);
+            RequirePositiveTimeout(Timeout);
         }
 
         ImageReference.Parse(HelperImage);

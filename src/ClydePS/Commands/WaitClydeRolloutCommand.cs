@@ -39,10 +39,7 @@ public sealed class WaitClydeRolloutCommand : ClydeClusterCmdletBase
 
     protected override void ProcessRecord() => Guard(() =>
     {
-        if (Timeout <= TimeSpan.Zero)
-        {
-            throw new ClydeException(ClydeErrorKind.InvalidArgument, RolloutErrorIds.InvalidTimeout, $"-Timeout ({Timeout}) must be positive.", Timeout);
-        }
+        RequirePositiveTimeout(Timeout);
 
         var gateway = Gateway;
         string ns = Namespace ?? gateway.Namespace;

@@ -103,6 +103,16 @@ public abstract class ClydeCmdletBase : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>Rejects a zero or negative -Timeout (ClydeInvalidTimeout) before anything is created.</summary>
+    protected static void RequirePositiveTimeout(TimeSpan timeout)
+    {
+        if (timeout <= TimeSpan.Zero)
+        {
+            throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeInvalidTimeout",
+                $"-Timeout ({timeout}) must be positive: give a duration such as 90s, 5m or 1h.", timeout);
+        }
+    }
+
     /// <summary>Reports a per-item failure without stopping the cmdlet.</summary>
     protected void WriteClydeError(ClydeException ex) => WriteError(ErrorRecords.From(ex));
 
