@@ -74,7 +74,7 @@ public static class RolloutWaiter
         catch (ClydeException e) when (e.StatusCode == 404)
         {
             throw new ClydeException(ClydeErrorKind.NotFound, RolloutErrorIds.WorkloadNotFound,
-                $"{kind} '{name}' was not found in namespace '{ns}'.", target, e);
+                $"{kind} '{name}' was not found in namespace '{ns}'. Check the name and -Namespace (kubectl get {kind.ToString().ToLowerInvariant()}s -n {ns}), or pass -Kind for a StatefulSet or Job.", target, e);
         }
 
         RolloutState state = evaluate(current);
