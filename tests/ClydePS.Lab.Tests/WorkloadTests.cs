@@ -216,6 +216,40 @@ public sealed class WorkloadTests(WorkloadLab shared) : IClassFixture<WorkloadLa
     }
 
     [Fact]
+    public async Task Scheduler_fits_resource_requests_against_allocatable()
+    {
+        // more CPU than any node has: every untainted node says Insufficient cpu, as the real FitError counts it
+        await Lab.PostAsync("/api/v1/namespaces/default/pods",
+            "{\"metadata\":{\"name\":\"too-big\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox:1.36\",\"resources\":{\"requests\":{\"cpu\":\"1000\",\"memory\":\"1Mi\"}}}]}}");
+        var big = await WaitFor("/api/v1/namespaces/default/pods/too-big", p => p["status"]?["conditions"]?.AsArray().Any(c => (string?)c!["reason"] == "Unschedulable") == true);
+        Assert.Equal("0/4 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 3 Insufficient cpu. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod.",
+            (string)big["status"]!["conditions"]!.AsArray().First(c => (string)c!["type"]! == "PodScheduled")!["message"]!);
+        Assert.Null((string?)big["spec"]!["nodeName"]);
+
+        // two pods that each need 60 % of one node's allocatable CPU and memory: the second waits until the first is gone
+        var (_, nodes, _) = await Lab.GetAsync("/api/v1/nodes");
+        var node = nodes!["items"]!.AsArray().First(n => n!["spec"]?["taints"] is null)!;
+        var name = (string)node["metadata"]!["name"]!;
+        var cpu = new k8s.Models.ResourceQuantity((string)node["status"]!["allocatable"]!["cpu"]!).ToDecimal();
+        var mem = new k8s.Models.ResourceQuantity((string)node["status"]!["allocatable"]!["memory"]!).ToDecimal();
+        string Pinned(string pod) =>
+            "{\"metadata\":{\"name\":\"" + pod + "\"},\"spec\":{\"nodeSelector\":{\"kubernetes.io/hostname\":\"" + name + "\"},\"containers\":[{\"name\":\"c\",\"image\":\"busybox:1.36\",\"command\":[\"sleep\",\"infinity\"]," +
+            "\"resources\":{\"limits\":{\"cpu\":\"" + Math.Floor(cpu * 600) + "m\",\"memory\":\"" + Math.Floor(mem * 0.6m) + "\"}}}]}}";
+        await Lab.PostAsync("/api/v1/namespaces/default/pods", Pinned("fits"));
+        await WaitFor("/api/v1/namespaces/default/pods/fits", p => (string?)p["status"]?["phase"] == "Running");
+        await Lab.PostAsync("/api/v1/namespaces/default/pods", Pinned("waits"));
+        var waiting = await WaitFor("/api/v1/namespaces/default/pods/waits", p => p["status"]?["conditions"]?.AsArray().Any(c => (string?)c!["reason"] == "Unschedulable") == true);
+        var message = (string)waiting["status"]!["conditions"]!.AsArray().First(c => (string)c!["type"]! == "PodScheduled")!["message"]!;
+        Assert.Equal("0/4 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, 1 node(s) had untolerated taint {dedicated: gpu}, 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/4 nodes are available: 1 No preemption victims found for incoming pod, 3 Preemption is not helpful for scheduling.",
+            message);
+        await Lab.DeleteAsync("/api/v1/namespaces/default/pods/fits?gracePeriodSeconds=0");
+        var placed = await WaitFor("/api/v1/namespaces/default/pods/waits", p => (string?)p["status"]?["phase"] == "Running");
+        Assert.Equal(name, (string)placed["spec"]!["nodeName"]!);
+        await Lab.DeleteAsync("/api/v1/namespaces/default/pods/waits?gracePeriodSeconds=0");
+        await Lab.DeleteAsync("/api/v1/namespaces/default/pods/too-big?gracePeriodSeconds=0");
+    }
+
+    [Fact]
     public async Task Graceful_pod_deletion_and_log_errors()
     {
         await Lab.PostAsync("/api/v1/namespaces/default/pods",

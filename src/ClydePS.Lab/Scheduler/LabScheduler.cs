@@ -7,8 +7,9 @@ namespace ClydePS.Lab.Scheduler;
 
 /// <summary>
 /// The default-scheduler: one loop over store events binding pending pods (no nodeName) to a node that passes the
-/// real filters in their real order (NodeUnschedulable, TaintToleration, NodeAffinity incl. matchFields, pod count),
-/// choosing the least-loaded fitting node then by name. Writes Scheduled / FailedScheduling events.
+/// real filters in their real order (NodeUnschedulable, TaintToleration, NodeAffinity incl. matchFields, then NodeResourcesFit:
+/// pod count and the pod's CPU, memory and ephemeral-storage requests against the node's allocatable minus what its bound,
+/// non-terminal pods request), choosing the least-loaded fitting node then by name. Writes Scheduled / FailedScheduling events.
 /// </summary>
 public sealed class LabScheduler
 {
@@ -18,6 +19,8 @@ public sealed class LabScheduler
     readonly Dictionary<string, int> _load = new(StringComparer.Ordinal);
     readonly SortedSet<(int Load, string Name)> _byLoad = new();
     readonly Dictionary<string, string> _podNode = new(StringComparer.Ordinal); // pod key -> node (counted)
+    readonly Dictionary<string, PodRequests> _podRequests = new(StringComparer.Ordinal); // pod key -> what it requests (counted)
+    readonly Dictionary<string, PodRequests> _requested = new(StringComparer.Ordinal);   // node -> sum of its pods' requests
     readonly SortedDictionary<string, V1Pod> _pending = new(StringComparer.Ordinal);
     readonly Dictionary<string, string> _lastFailure = new(StringComparer.Ordinal);
     bool _nodesChanged;
@@ -72,6 +75,7 @@ public sealed class LabScheduler
     {
         _nodeCache.Remove(name);
         if (_load.Remove(name, out var l)) _byLoad.Remove((l, name));
+        _requested.Remove(name);
     }
 
     void AddLoad(string node, int delta)
@@ -88,12 +92,23 @@ public sealed class LabScheduler
         var node = pod.Spec?.NodeName;
         if (deleted || terminal || string.IsNullOrEmpty(node))
         {
-            if (_podNode.Remove(key, out var was)) AddLoad(was, -1);
+            if (_podNode.Remove(key, out var was))
+            {
+                AddLoad(was, -1);
+                _nodesChanged = true; // room freed on a node: pods that did not fit are tried again, as the real queue does
+                if (_podRequests.Remove(key, out var r) && _requested.TryGetValue(was, out var sum)) _requested[was] = sum - r;
+            }
         }
         else if (!_podNode.ContainsKey(key))
         {
             _podNode[key] = node;
             AddLoad(node, 1);
+            var r = PodRequests.Of(pod.Spec!);
+            if (!r.IsZero)
+            {
+                _podRequests[key] = r;
+                _requested[node] = _requested.GetValueOrDefault(node) + r;
+            }
         }
         if (!deleted && string.IsNullOrEmpty(node) && pod.Metadata.DeletionTimestamp is null &&
             (pod.Spec?.SchedulerName ?? "default-scheduler") == "default-scheduler" && (pod.Spec?.SchedulingGates?.Count ?? 0) == 0)
@@ -174,16 +189,22 @@ public sealed class LabScheduler
             if (Reject(spec, node) is null) return (name, null);
         }
         var reasons = new Dictionary<string, int>(StringComparer.Ordinal);
+        var resolvable = 0; // nodes that failed only on resources: preemption would look there, and (all pods being of equal priority) find no victims
         foreach (var node in _nodeCache.Values)
         {
             var r = Reject(spec, node) ?? "node(s) didn't match Pod's node affinity/selector";
-            reasons[r] = reasons.GetValueOrDefault(r) + 1;
+            if (r.StartsWith("Insufficient ", StringComparison.Ordinal) || r == "Too many pods") resolvable++;
+            foreach (var one in r.Split('\n')) reasons[one] = reasons.GetValueOrDefault(one) + 1;
         }
         var total = _nodeCache.Count;
         var parts = reasons.Select(kv => $"{kv.Value} {kv.Key}").OrderBy(s => s, StringComparer.Ordinal);
+        var preemption = new List<string>();
+        if (resolvable > 0) preemption.Add($"{resolvable} No preemption victims found for incoming pod");
+        if (total - resolvable > 0) preemption.Add($"{total - resolvable} Preemption is not helpful for scheduling");
+        preemption.Sort(StringComparer.Ordinal);
         var msg = total == 0
             ? "no nodes available to schedule pods"
-            : $"0/{total} nodes are available: {string.Join(", ", parts)}. preemption: 0/{total} nodes are available: {total} Preemption is not helpful for scheduling.";
+            : $"0/{total} nodes are available: {string.Join(", ", parts)}. preemption: 0/{total} nodes are available: {string.Join(", ", preemption)}.";
         return (null, msg);
     }
 
@@ -203,8 +224,68 @@ public sealed class LabScheduler
             return "node(s) were unschedulable";
         if (Owners.UntoleratedTaint(spec, node) is { } t) return $"node(s) had untolerated taint {{{t.Key}: {t.Value}}}";
         if (!Owners.NodeMatchesSelectorAndAffinity(spec, node)) return "node(s) didn't match Pod's node affinity/selector";
-        var maxPods = node.Status?.Allocatable is { } a && a.TryGetValue("pods", out var q) ? (int)q.ToInt64() : 110;
+        return ResourcesFit(spec, node);
+    }
+
+    /// <summary>
+    /// NodeResourcesFit: "Too many pods" first, then one "Insufficient &lt;resource&gt;" per resource that does not fit (the real
+    /// plugin reports every insufficient resource; the FitError counts each reason once per node; several are returned one per line).
+    /// </summary>
+    string? ResourcesFit(V1PodSpec spec, V1Node node)
+    {
+        var allocatable = node.Status?.Allocatable;
+        var maxPods = allocatable is not null && allocatable.TryGetValue("pods", out var q) ? (int)q.ToInt64() : 110;
         if (_load.GetValueOrDefault(node.Metadata.Name) >= maxPods) return "Too many pods";
-        return null;
+        var want = PodRequests.Of(spec);
+        if (want.IsZero || allocatable is null) return null;
+        var used = _requested.GetValueOrDefault(node.Metadata.Name);
+        var missing = new List<string>();
+        if (want.MilliCpu > 0 && allocatable.TryGetValue("cpu", out var cpu) && used.MilliCpu + want.MilliCpu > Milli(cpu)) missing.Add("cpu");
+        if (want.Memory > 0 && allocatable.TryGetValue("memory", out var mem) && used.Memory + want.Memory > mem.ToDecimal()) missing.Add("memory");
+        if (want.EphemeralStorage > 0 && allocatable.TryGetValue("ephemeral-storage", out var eph) &&
+            used.EphemeralStorage + want.EphemeralStorage > eph.ToDecimal()) missing.Add("ephemeral-storage");
+        return missing.Count == 0 ? null : string.Join("\n", missing.Select(m => "Insufficient " + m));
+    }
+
+    static decimal Milli(ResourceQuantity q) => Math.Ceiling(q.ToDecimal() * 1000m);
+
+    /// <summary>
+    /// What a pod asks the scheduler for, as the real scheduler computes it: the sum of its app containers' requests (and
+    /// restartable init containers, the sidecars), or the largest single init container's if that is more, plus the pod's
+    /// overhead. Requests default from limits at admission, so only requests are read here.
+    /// </summary>
+    readonly record struct PodRequests(decimal MilliCpu, decimal Memory, decimal EphemeralStorage)
+    {
+        public bool IsZero => MilliCpu == 0 && Memory == 0 && EphemeralStorage == 0;
+
+        public static PodRequests operator +(PodRequests a, PodRequests b) =>
+            new(a.MilliCpu + b.MilliCpu, a.Memory + b.Memory, a.EphemeralStorage + b.EphemeralStorage);
+
+        public static PodRequests operator -(PodRequests a, PodRequests b) =>
+            new(a.MilliCpu - b.MilliCpu, a.Memory - b.Memory, a.EphemeralStorage - b.EphemeralStorage);
+
+        static PodRequests Max(PodRequests a, PodRequests b) =>
+            new(Math.Max(a.MilliCpu, b.MilliCpu), Math.Max(a.Memory, b.Memory), Math.Max(a.EphemeralStorage, b.EphemeralStorage));
+
+        static PodRequests OfContainer(V1Container c) => Of(c.Resources?.Requests);
+
+        static PodRequests Of(IDictionary<string, ResourceQuantity>? r) => r is null ? default : new(
+            r.TryGetValue("cpu", out var cpu) ? Milli(cpu) : 0,
+            r.TryGetValue("memory", out var mem) ? mem.ToDecimal() : 0,
+            r.TryGetValue("ephemeral-storage", out var eph) ? eph.ToDecimal() : 0);
+
+        public static PodRequests Of(V1PodSpec spec)
+        {
+            PodRequests apps = default, sidecars = default, init = default;
+            foreach (var c in spec.Containers ?? []) apps += OfContainer(c);
+            foreach (var c in spec.InitContainers ?? [])
+            {
+                var r = OfContainer(c);
+                // an init container that restarts (a sidecar) keeps running: it adds to everything started after it
+                if (c.RestartPolicy == "Always") { init = Max(init, sidecars + r); sidecars += r; }
+                else init = Max(init, sidecars + r);
+            }
+            return Max(apps + sidecars, init) + Of(spec.Overhead);
+        }
     }
 }
