@@ -46,7 +46,7 @@ BeforeAll {
         seed       = 5
         network    = @{ registryBandwidthMBps = 400; natBandwidthMBps = 200; nodeBandwidthMBps = 100; p2p = $true }
         images     = @(
-            @('a', 'b', 'c', 'd', 'g') | ForEach-Object { @{ reference = "example.com/llm/server-$($_):v1"; size = '1Gi'; layerCount = 4; platforms = @('linux/amd64') } }
+            @('a', 'b', 'c', 'd', 'g', 'h') | ForEach-Object { @{ reference = "example.com/llm/server-$($_):v1"; size = '1Gi'; layerCount = 4; platforms = @('linux/amd64') } }
             @('e', 'f') | ForEach-Object { @{ reference = "example.com/llm/server-$($_):v1"; size = '4Gi'; layerCount = 4; platforms = @('linux/amd64') } }
             @{ reference = $script:Image; size = '1Gi'; layerCount = 4; platforms = @('linux/amd64') },
             @{ reference = $script:Bare; size = '256Mi'; layerCount = 2; platforms = @('linux/amd64'); hasShell = $false }
@@ -181,6 +181,37 @@ Describe 'Start-ClydeSeed on a private cluster with P2P' {
         foreach ($n in $done) { $again.AlreadySeeded | Should -Contain $n }
         @($again.Pulls.Node | Where-Object { $done -contains $_ }) | Should -HaveCount 0
         $again.Seeded | Should -BeGreaterOrEqual 5
+    }
+
+    It 'skips a node whose P2P mirror pod is not Ready, since peers could not fetch from it' {
+        $h = Get-LabHeaders $Lab
+        $mirrorPod = { param($node) @((Invoke-RestMethod -Uri "$($Lab.Url)/api/v1/namespaces/kube-system/pods?labelSelector=app.kubernetes.io%2Fname%3Dspegel&fieldSelector=spec.nodeName%3D$node" -Headers $h).items) }
+        $isReady = { param($pod) @($pod.status.conditions | Where-Object { $_.type -eq 'Ready' -and $_.status -eq 'True' }).Count -eq 1 }
+        $replace = {
+            param([bool] $ready)
+            $old = & $mirrorPod 'w-09'
+            $old | Should -HaveCount 1
+            $null = Invoke-RestMethod -Method Delete -Uri "$($Lab.Url)/api/v1/namespaces/kube-system/pods/$($old[0].metadata.name)?gracePeriodSeconds=0" -Headers $h
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            do { $new = @(& $mirrorPod 'w-09' | Where-Object { $_.metadata.name -ne $old[0].metadata.name -and $_.status.phase -eq 'Running' -and (& $isReady $_) -eq $ready }) }
+            until ($new.Count -eq 1 -or [DateTime]::UtcNow -gt $deadline -or (Start-Sleep -Milliseconds 200))
+            $new | Should -HaveCount 1 -Because "the spegel DaemonSet recreates its pod on w-09 (Ready: $ready)"
+        }
+        # Mirror pods started from now on never become Ready; only w-09's is restarted, so only its mirror is down.
+        Set-LabFault $Lab @{ pods = @(@{ namespace = 'kube-system'; pod = 'spegel-*'; mode = 'NeverReady' }) }
+        try {
+            & $replace $false
+            $r = Start-ClydeSeed -Kubeconfig $Kube -Image 'example.com/llm/server-h:v1' -Strategy Doubling -Node w-08, w-09 -StopRatio 1
+            $r.SeededNodes | Should -Be @('w-08')
+            $skip = @($r.Skipped | Where-Object Node -eq 'w-09')
+            $skip | Should -HaveCount 1
+            $skip[0].Reason | Should -Match 'no Ready P2P mirror pod \(kube-system/spegel\)'
+            @(Get-RolePod $Lab 'seed' | Where-Object { $_.spec.nodeName -eq 'w-09' }) | Should -HaveCount 0
+        }
+        finally {
+            Set-LabFault $Lab @{}
+            & $replace $true
+        }
     }
 
     It '-WhatIf prints the plan and creates nothing' {
