@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using k8s;
+using k8s.Autorest;
 using k8s.Models;
 
 namespace ClydePS.Engine.Kube;
@@ -167,6 +168,47 @@ public sealed class ClusterGateway : IDisposable
     {
         ArgumentNullException.ThrowIfNull(listOrWatch);
         return new ResourceWatcher<T, TList>(this, operation, target, listOrWatch, _options.WatchTimeout).RunAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Waits, with a watch (see <see cref="WatchAsync{T, TList}"/>), until no object matches <paramref name="listOrWatch"/>:
+    /// returns as soon as a list comes back empty or the last watched object is deleted. <paramref name="remaining"/> is
+    /// told how many are left whenever that changes. Cancellation ends the wait with an OperationCanceledException.
+    /// </summary>
+    public async Task WaitUntilGoneAsync<T, TList>(string operation, object? target, ListCall<TList> listOrWatch,
+        Action<int>? remaining, CancellationToken cancellationToken)
+        where T : IKubernetesObject<V1ObjectMeta>
+        where TList : IItems<T>, IMetadata<V1ListMeta>
+    {
+        ArgumentNullException.ThrowIfNull(listOrWatch);
+        using var gone = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var left = new HashSet<string>(StringComparer.Ordinal);
+        var reported = -1;
+        async Task<HttpOperationResponse<TList>> Observe(IKubernetes client, ListRequest request, CancellationToken ct)
+        {
+            var response = await listOrWatch(client, request, ct).ConfigureAwait(false);
+            // A list (not a watch) whose first page is empty and has no next page: nothing is left.
+            if (request.Watch != true && request.Continue is null && response.Body.Items is { } items && !items.Any()
+                && string.IsNullOrEmpty(response.Body.Metadata?.ContinueProperty))
+            {
+                gone.Cancel();
+            }
+            return response;
+        }
+        try
+        {
+            await foreach (var (type, obj) in WatchAsync<T, TList>(operation, target, Observe, gone.Token).ConfigureAwait(false))
+            {
+                var key = obj.Metadata.NamespaceProperty + "/" + obj.Metadata.Name;
+                if (type == WatchEventType.Deleted) left.Remove(key);
+                else if (type is WatchEventType.Added or WatchEventType.Modified) left.Add(key);
+                if (left.Count != reported) remaining?.Invoke(reported = left.Count);
+                if (left.Count == 0 && type == WatchEventType.Deleted) return;
+            }
+        }
+        catch (OperationCanceledException) when (gone.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 
     /// <summary>Watches nodes (see <see cref="WatchAsync{T, TList}"/>).</summary>

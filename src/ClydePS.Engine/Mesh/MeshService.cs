@@ -317,19 +317,18 @@ public static class MeshService
         try
         {
             progress?.Invoke("Waiting for the mesh's pods to go");
-            while (true)
+            string selector = $"{MeshManifest.MeshLabel}={name}";
+            await gw.WaitUntilGoneAsync<V1Pod, V1PodList>("watch mesh pods", ns,
+                (c, r, t) => c.CoreV1.ListNamespacedPodWithHttpMessagesAsync(ns, labelSelector: selector, continueParameter: r.Continue, limit: r.Limit,
+                    watch: r.Watch, resourceVersion: r.ResourceVersion, allowWatchBookmarks: r.AllowWatchBookmarks, timeoutSeconds: r.TimeoutSeconds, cancellationToken: t),
+                left => { if (left > 0) progress?.Invoke($"{left} pod(s) still terminating"); }, linked.Token).ConfigureAwait(false);
+            if (includeNamespace)
             {
-                int left = (await gw.ListAsync<V1Pod, V1PodList>("list mesh pods", ns,
-                    (c, r, t) => c.CoreV1.ListNamespacedPodWithHttpMessagesAsync(ns, labelSelector: $"{MeshManifest.MeshLabel}={name}", continueParameter: r.Continue, limit: r.Limit, cancellationToken: t),
-                    linked.Token).ConfigureAwait(false)).Items.Count;
-                bool nsGone = !includeNamespace || await ReadNamespaceAsync(gw, ns, linked.Token).ConfigureAwait(false) is null;
-                if (left == 0 && nsGone)
-                {
-                    break;
-                }
-
-                progress?.Invoke(left > 0 ? $"{left} pod(s) still terminating" : $"Namespace {ns} still terminating");
-                await Task.Delay(TimeSpan.FromSeconds(1), gw.LabTime, linked.Token).ConfigureAwait(false);
+                progress?.Invoke($"Namespace {ns} still terminating");
+                await gw.WaitUntilGoneAsync<V1Namespace, V1NamespaceList>("watch namespace", ns,
+                    (c, r, t) => c.CoreV1.ListNamespaceWithHttpMessagesAsync(fieldSelector: $"metadata.name={ns}", continueParameter: r.Continue, limit: r.Limit,
+                        watch: r.Watch, resourceVersion: r.ResourceVersion, allowWatchBookmarks: r.AllowWatchBookmarks, timeoutSeconds: r.TimeoutSeconds, cancellationToken: t),
+                    null, linked.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)

@@ -60,6 +60,51 @@ public sealed class WatchTests
         Assert.Equal("ClydeApiConnectionLost", notice.Error.ErrorId);
     }
 
+    private static Task WaitNodesGone(ClusterGateway gateway, List<int> remaining, CancellationToken ct) =>
+        gateway.WaitUntilGoneAsync<k8s.Models.V1Node, k8s.Models.V1NodeList>("watch nodes", null,
+            (c, r, t) => c.CoreV1.ListNodeWithHttpMessagesAsync(continueParameter: r.Continue, limit: r.Limit, watch: r.Watch,
+                resourceVersion: r.ResourceVersion, allowWatchBookmarks: r.AllowWatchBookmarks, timeoutSeconds: r.TimeoutSeconds, cancellationToken: t),
+            remaining.Add, ct);
+
+    [Fact]
+    public async Task WaitUntilGoneReturnsWhenTheLastObjectIsDeletedAcrossADrop()
+    {
+        using var fx = new GatewayFixture((req, i) => i switch
+        {
+            0 => FakeApiHandler.List("NodeList", "2", null, ("n1", "1"), ("n2", "1")),
+            1 => FakeApiHandler.Stream(dropAtEnd: true, FakeApiHandler.Event("DELETED", "n1", "3")),
+            2 => FakeApiHandler.Stream(dropAtEnd: false, FakeApiHandler.Event("DELETED", "n2", "4")),
+            _ => throw new InvalidOperationException("no more requests expected"),
+        });
+        var remaining = new List<int>();
+
+        await WaitNodesGone(fx.Gateway, remaining, new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+
+        Assert.Equal([1, 2, 1, 0], remaining);
+        Assert.Equal(3, fx.Handler.Count);
+        Assert.Contains("resourceVersion=3", fx.Handler.Requests[2]); // resumed after the drop, not relisted
+    }
+
+    [Fact]
+    public async Task WaitUntilGoneReturnsAtOnceOnAnEmptyListAndTimesOutWhileObjectsStay()
+    {
+        using (var empty = new GatewayFixture((req, i) => i == 0
+            ? FakeApiHandler.List("NodeList", "2", null)
+            : throw new InvalidOperationException("no watch expected after an empty list")))
+        {
+            var remaining = new List<int>();
+            await WaitNodesGone(empty.Gateway, remaining, CancellationToken.None);
+            Assert.Empty(remaining);
+            Assert.Equal(1, empty.Handler.Count);
+        }
+
+        using var stays = new GatewayFixture((req, i) => i == 0
+            ? FakeApiHandler.List("NodeList", "2", null, ("n1", "1"))
+            : FakeApiHandler.Stream(dropAtEnd: false, FakeApiHandler.Bookmark("3")));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => WaitNodesGone(stays.Gateway, [], cts.Token));
+    }
+
     [Fact]
     public async Task WatchThatCannotStartIsRetriedThenFails()
     {
