@@ -83,6 +83,30 @@ public sealed class FidelityTests(FidelityLab shared) : IClassFixture<FidelityLa
     }
 
     [Fact]
+    public async Task Startup_probe_holds_readiness_back_and_restarts_a_container_that_never_starts()
+    {
+        await Lab.PostAsync(Pods, Pod("startup-ok", """{"containers":[{"name":"c","image":"busybox:1.36","command":["sleep","infinity"],"startupProbe":{"exec":{"command":["true"]},"initialDelaySeconds":600,"periodSeconds":10}}]}"""));
+        await Lab.PostAsync(Pods, Pod("startup-fail", """{"containers":[{"name":"c","image":"busybox:1.36","command":["sleep","infinity"],"startupProbe":{"exec":{"command":["false"]},"periodSeconds":5,"failureThreshold":2},"livenessProbe":{"exec":{"command":["true"]}}}]}"""));
+
+        var running = await WaitFor($"{Pods}/startup-ok", p => p["status"]?["containerStatuses"]?[0]?["state"]?["running"] is not null);
+        Assert.False((bool)running["status"]!["containerStatuses"]![0]!["started"]!);
+        var ok = await WaitFor($"{Pods}/startup-ok", p => (bool?)p["status"]?["containerStatuses"]?[0]?["ready"] == true);
+        Assert.True((bool)ok["status"]!["containerStatuses"]![0]!["started"]!);
+        var startedAt = (DateTime)ok["status"]!["containerStatuses"]![0]!["state"]!["running"]!["startedAt"]!;
+        var readyAt = (DateTime)ok["status"]!["conditions"]!.AsArray().First(c => (string)c!["type"]! == "Ready")!["lastTransitionTime"]!;
+        Assert.True(readyAt - startedAt >= TimeSpan.FromSeconds(599), $"Ready at {readyAt:o}, started at {startedAt:o}: the startup probe's 600 s delay (Lab time) held it back");
+
+        var failed = await WaitFor($"{Pods}/startup-fail", p => (int?)p["status"]?["containerStatuses"]?[0]?["restartCount"] >= 1);
+        Assert.Equal(137, (int)failed["status"]!["containerStatuses"]![0]!["lastState"]!["terminated"]!["exitCode"]!);
+        Assert.False((bool)failed["status"]!["containerStatuses"]![0]!["ready"]!);
+        Assert.False((bool)failed["status"]!["containerStatuses"]![0]!["started"]!);
+        var events = await Events("startup-fail");
+        Assert.Contains(events, e => (string)e["reason"]! == "Unhealthy" && ((string)e["message"]!).StartsWith("Startup probe failed"));
+        Assert.Contains(events, e => (string)e["reason"]! == "Killing" && (string)e["message"]! == "Container c failed startup probe, will be restarted");
+        Assert.DoesNotContain(events, e => ((string)e["message"]!).StartsWith("Liveness probe"));
+    }
+
+    [Fact]
     public async Task Pod_faults_Fail_Hang_and_NeverReady()
     {
         await Lab.SendAsync(HttpMethod.Post, "/clydelab/v1/faults",

@@ -471,14 +471,28 @@ public sealed class PodWorker
                 Event("Normal", "Created", $"Created container: {c.Spec.Name}", c);
                 Event("Normal", "Started", $"Started container {c.Spec.Name}", c);
                 c.State = new V1ContainerState { Running = new V1ContainerStateRunning { StartedAt = startedAt } };
-                c.Started = c.IsInit ? false : true;
+                // A startup probe holds back readiness and liveness (and Started) until it succeeds, as the kubelet does.
+                var startup = c.IsInit ? null : c.Spec.StartupProbe;
+                c.Started = !c.IsInit && startup is null;
                 var neverReady = fault is { Mode: PodFaultMode.NeverReady or PodFaultMode.Hang };
-                c.Ready = !c.IsInit && c.Spec.ReadinessProbe is null && !neverReady;
+                c.Ready = !c.IsInit && startup is null && c.Spec.ReadinessProbe is null && !neverReady;
                 Flush();
                 using var kill = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                 var livenessKilled = false;
-                if (!c.IsInit && c.Spec.ReadinessProbe is { } rp && !neverReady) _ = ReadinessAsync(c, rp, kill.Token);
-                if (!c.IsInit && c.Spec.LivenessProbe is { } lp) _ = LivenessAsync(c, lp, kill, () => livenessKilled = true);
+                void StartProbes()
+                {
+                    if (c.IsInit) return;
+                    if (c.Spec.ReadinessProbe is { } rp && !neverReady) _ = ReadinessAsync(c, rp, kill.Token);
+                    if (c.Spec.LivenessProbe is { } lp) _ = LivenessAsync(c, lp, kill, () => livenessKilled = true);
+                }
+                if (startup is null) StartProbes();
+                else _ = StartupAsync(c, startup, kill, () => livenessKilled = true, () =>
+                {
+                    c.Started = true;
+                    if (c.Spec.ReadinessProbe is null && !neverReady) c.Ready = true;
+                    Flush();
+                    StartProbes();
+                });
                 var run = new ProgramRun(_lab, Pod, c.Spec, line => log.Append(_lab.Clock.UtcNow, line), kill.Token);
                 try
                 {
@@ -562,6 +576,40 @@ public sealed class PodWorker
                     return;
                 }
                 Event("Warning", "Unhealthy", "Readiness probe failed: ", c);
+                await _lab.Clock.DelayAsync(TimeSpan.FromSeconds(p.PeriodSeconds ?? 10), ct);
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>
+    /// The startup probe: after its initial delay, probed every period until it succeeds (then <paramref name="started"/>
+    /// runs) or fails failureThreshold times in a row (the container is killed and restarted, as the kubelet does).
+    /// </summary>
+    async Task StartupAsync(ContainerRuntime c, V1Probe p, CancellationTokenSource kill, Action killed, Action started)
+    {
+        try
+        {
+            var ct = kill.Token;
+            await _lab.Clock.DelayAsync(TimeSpan.FromSeconds(p.InitialDelaySeconds ?? 0), ct);
+            var failures = 0;
+            while (!ct.IsCancellationRequested)
+            {
+                await WaitUpAsync(ct);
+                if (ProbeExit(p, c) == 0)
+                {
+                    started();
+                    return;
+                }
+                failures++;
+                Event("Warning", "Unhealthy", "Startup probe failed: ", c);
+                if (failures >= (p.FailureThreshold ?? 3))
+                {
+                    Event("Normal", "Killing", $"Container {c.Spec.Name} failed startup probe, will be restarted", c);
+                    killed();
+                    kill.Cancel();
+                    return;
+                }
                 await _lab.Clock.DelayAsync(TimeSpan.FromSeconds(p.PeriodSeconds ?? 10), ct);
             }
         }
