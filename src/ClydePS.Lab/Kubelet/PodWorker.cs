@@ -586,7 +586,15 @@ public sealed class PodWorker
     /// The startup probe: after its initial delay, probed every period until it succeeds (then <paramref name="started"/>
     /// runs) or fails failureThreshold times in a row (the container is killed and restarted, as the kubelet does).
     /// </summary>
-    async Task StartupAsync(ContainerRuntime c, V1Probe p, CancellationTokenSource kill, Action killed, Action started)
+    Task StartupAsync(ContainerRuntime c, V1Probe p, CancellationTokenSource kill, Action killed, Action started) =>
+        KillingProbeAsync(c, p, "Startup", kill, killed, started);
+
+    /// <summary>The liveness probe: probed every period for the container's life; failureThreshold failures in a row restart it.</summary>
+    Task LivenessAsync(ContainerRuntime c, V1Probe p, CancellationTokenSource kill, Action killed) =>
+        KillingProbeAsync(c, p, "Liveness", kill, killed, null);
+
+    /// <summary>A probe whose repeated failure kills the container; with <paramref name="untilSuccess"/> it stops at its first success and calls it.</summary>
+    async Task KillingProbeAsync(ContainerRuntime c, V1Probe p, string kind, CancellationTokenSource kill, Action killed, Action? untilSuccess)
     {
         try
         {
@@ -598,42 +606,20 @@ public sealed class PodWorker
                 await WaitUpAsync(ct);
                 if (ProbeExit(p, c) == 0)
                 {
-                    started();
-                    return;
+                    failures = 0;
+                    if (untilSuccess is not null)
+                    {
+                        untilSuccess();
+                        return;
+                    }
                 }
-                failures++;
-                Event("Warning", "Unhealthy", "Startup probe failed: ", c);
-                if (failures >= (p.FailureThreshold ?? 3))
-                {
-                    Event("Normal", "Killing", $"Container {c.Spec.Name} failed startup probe, will be restarted", c);
-                    killed();
-                    kill.Cancel();
-                    return;
-                }
-                await _lab.Clock.DelayAsync(TimeSpan.FromSeconds(p.PeriodSeconds ?? 10), ct);
-            }
-        }
-        catch (OperationCanceledException) { }
-    }
-
-    async Task LivenessAsync(ContainerRuntime c, V1Probe p, CancellationTokenSource kill, Action killed)
-    {
-        try
-        {
-            var ct = kill.Token;
-            await _lab.Clock.DelayAsync(TimeSpan.FromSeconds(p.InitialDelaySeconds ?? 0), ct);
-            var failures = 0;
-            while (!ct.IsCancellationRequested)
-            {
-                await WaitUpAsync(ct);
-                if (ProbeExit(p, c) == 0) failures = 0;
                 else
                 {
                     failures++;
-                    Event("Warning", "Unhealthy", "Liveness probe failed: ", c);
+                    Event("Warning", "Unhealthy", $"{kind} probe failed: ", c);
                     if (failures >= (p.FailureThreshold ?? 3))
                     {
-                        Event("Normal", "Killing", $"Container {c.Spec.Name} failed liveness probe, will be restarted", c);
+                        Event("Normal", "Killing", $"Container {c.Spec.Name} failed {kind.ToLowerInvariant()} probe, will be restarted", c);
                         killed();
                         kill.Cancel();
                         return;
