@@ -234,7 +234,8 @@ Describe 'Invoke-ClydeSnapshot -DeployAgent on a Lab' {
     It 'rejects <Case> before anything is created' -ForEach @(
         @{ Case = 'cm://ns'; Extra = @{ Output = 'cm://clyde' }; ErrorId = 'ClydeSnapshotInvalidConfigMapUri' }
         @{ Case = 'a bad toleration effect'; Extra = @{ Toleration = 'key=value:BadEffect' }; ErrorId = 'ClydeInvalidToleration' }
-        @{ Case = 'a negative timeout'; Extra = @{ Timeout = '-5s' }; ErrorId = 'ClydeInvalidTimeout' }
+        @{ Case = 'a negative timeout'; Extra = @{ Timeout = -5 }; ErrorId = 'ParameterArgumentTransformationError' }
+        @{ Case = 'a zero timeout'; Extra = @{ Timeout = 0 }; ErrorId = 'ClydeInvalidTimeout' }
         @{ Case = 'a bad node selector'; Extra = @{ NodeSelector = 'no-equals-sign' }; ErrorId = 'ClydeInvalidNodeSelector' }
         @{ Case = 'a bad job name'; Extra = @{ JobName = 'Bad_Name' }; ErrorId = 'ClydeSnapshotInvalidName' }
         @{ Case = 'a bad memory request'; Extra = @{ MemoryRequest = 'lots' }; ErrorId = 'ClydeSnapshotInvalidResource' }
