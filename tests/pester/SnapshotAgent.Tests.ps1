@@ -224,6 +224,26 @@ Describe 'Invoke-ClydeSnapshot -DeployAgent on a Lab' {
         Get-AgentObject ConfigMap | Should -BeNullOrEmpty
     }
 
+    It 'leaves a hand-back ConfigMap it cannot delete to Remove-ClydeLeftover, saying so' {
+        Set-LabFault @{ api = @(@{ verb = 'delete'; resource = 'configmaps'; namespace = 'clyde'; code = 500; count = 1000 }) }
+        $out = Invoke-ClydeSnapshot -DeployAgent -Kubeconfig $script:Kube -Verbose 4>&1
+        @($out | Where-Object { $_ -is [ClydePS.ClydeSnapshot] }) | Should -HaveCount 1
+        $verbose = @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message
+        $run = ($verbose | Where-Object { $_ -match '^Created Job .*, run (\w+)' } | Select-Object -First 1) -replace '^.*, run (\w+).*$', '$1'
+        $run | Should -Not -BeNullOrEmpty
+        ($verbose | Where-Object { $_ -like "Could not delete ConfigMap clyde/clydeps-snapshot-$run*Remove-ClydeLeftover -Run $run*" }) | Should -Not -BeNullOrEmpty
+        Get-AgentObject Job | Should -BeNullOrEmpty
+        @(Get-AgentObject ConfigMap).metadata.name | Should -Be @("clydeps-snapshot-$run")
+
+        Set-LabFault @{}
+        $removed = @(Remove-ClydeLeftover -Kubeconfig $script:Kube -Run $run -Confirm:$false)
+        $removed | Should -HaveCount 1
+        $removed[0].Kind | Should -Be 'ConfigMap'
+        $removed[0].Role | Should -Be 'agent'
+        $removed[0].Action | Should -Be 'Deleted'
+        Get-AgentObject ConfigMap | Should -BeNullOrEmpty
+    }
+
     It 'deletes its RBAC with -CleanupRbac' {
         $null = Invoke-ClydeSnapshot -DeployAgent -Kubeconfig $script:Kube -ServiceAccountName temp-agent -CleanupRbac
         { Invoke-Lab '/api/v1/namespaces/clyde/serviceaccounts/temp-agent' } | Should -Throw
