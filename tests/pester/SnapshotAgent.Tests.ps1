@@ -275,3 +275,53 @@ Describe 'Invoke-ClydeSnapshot -DeployAgent on a Lab' {
         Get-CreateCount | Should -Be $creates
     }
 }
+
+Describe 'Invoke-ClydeSnapshot -DeployAgent on a Lab that enforces RBAC' {
+    BeforeAll {
+        $script:RbacLab = Start-ClydeLab -NodeCount 1 -EnforceRbac
+        $script:RbacHeaders = @{ Authorization = "Bearer $((Get-Content -Raw (Join-Path $script:RbacLab.StateDirectory 'token')).Trim())" }
+        function Invoke-RbacLab([string] $Path, [string] $Method = 'Get', $Body, [hashtable] $Headers = $script:RbacHeaders) {
+            $params = @{ Uri = "$($script:RbacLab.Url)$Path"; Method = $Method; Headers = $Headers }
+            if ($null -ne $Body) { $params.ContentType = 'application/json'; $params.Body = ($Body | ConvertTo-Json -Depth 20 -Compress) }
+            Invoke-RestMethod @params
+        }
+        $null = Invoke-RbacLab '/api/v1/namespaces' -Method Post -Body @{ apiVersion = 'v1'; kind = 'Namespace'; metadata = @{ name = 'clyde' } }
+
+        # A user granted exactly what the cmdlet's permission check asks for, and nothing else.
+        $user = Invoke-RbacLab '/clydelab/v1/tokens' -Method Post -Body @{ user = 'operator'; groups = @() }
+        $manage = @('get', 'create', 'update')
+        $null = Invoke-RbacLab '/apis/rbac.authorization.k8s.io/v1/clusterroles' -Method Post -Body @{
+            apiVersion = 'rbac.authorization.k8s.io/v1'; kind = 'ClusterRole'; metadata = @{ name = 'snapshot-operator' }
+            rules = @(
+                @{ apiGroups = @(''); resources = @('serviceaccounts'); verbs = $manage }
+                @{ apiGroups = @('rbac.authorization.k8s.io'); resources = @('roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'); verbs = $manage }
+                @{ apiGroups = @('batch'); resources = @('jobs'); verbs = @('get', 'list', 'watch', 'create', 'delete') }
+                @{ apiGroups = @(''); resources = @('pods'); verbs = @('get', 'list', 'watch') }
+                @{ apiGroups = @(''); resources = @('pods/log'); verbs = @('get') }
+                @{ apiGroups = @(''); resources = @('configmaps'); verbs = @('get', 'create', 'update', 'patch', 'delete') }
+                @{ apiGroups = @(''); resources = @('nodes'); verbs = @('get', 'list') }
+                # A real cluster grants this to every authenticated user (system:basic-user); the Lab has no default roles.
+                @{ apiGroups = @('authorization.k8s.io'); resources = @('selfsubjectaccessreviews'); verbs = @('create') }
+            )
+        }
+        $null = Invoke-RbacLab '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings' -Method Post -Body @{
+            apiVersion = 'rbac.authorization.k8s.io/v1'; kind = 'ClusterRoleBinding'; metadata = @{ name = 'snapshot-operator' }
+            roleRef = @{ apiGroup = 'rbac.authorization.k8s.io'; kind = 'ClusterRole'; name = 'snapshot-operator' }
+            subjects = @(@{ apiGroup = 'rbac.authorization.k8s.io'; kind = 'User'; name = 'operator' })
+        }
+        $script:OperatorKube = Join-Path $TestDrive 'operator.kubeconfig'
+        (Get-Content -Raw $script:RbacLab.KubeconfigPath) -replace '(?m)^(\s*token:\s*).*$', "`${1}$($user.token)" -replace '(?m)^\s*client-(certificate|key)-data:.*\r?\n', '' |
+            Set-Content $script:OperatorKube
+    }
+    AfterAll { if ($script:RbacLab) { $script:RbacLab | Stop-ClydeLab } }
+
+    It 'works for a user holding exactly the permissions it checks, with the agent writing under its own service account' {
+        $out = Invoke-ClydeSnapshot -DeployAgent -Kubeconfig $script:OperatorKube -Verbose 4>&1
+        $s = @($out | Where-Object { $_ -is [ClydePS.ClydeSnapshot] })
+        $s | Should -HaveCount 1
+        $s[0].SourceNode | Should -Not -BeNullOrEmpty
+        @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like 'agent: *ConfigMap clyde/clydeps-snapshot-* updated.' }) |
+            Should -HaveCount 1
+        @((Invoke-RbacLab '/apis/batch/v1/namespaces/clyde/jobs').items) | Should -BeNullOrEmpty
+    }
+}

@@ -25,6 +25,9 @@ public sealed record LabStartOptions
     /// <summary>The pwsh (an executable, or pwsh.dll under the dotnet host) the Lab runs snapshot agent pods with; null for pwsh on PATH.</summary>
     public string? AgentPwsh { get; init; }
 
+    /// <summary>Authorise users other than the Lab admin by RBAC (--rbac).</summary>
+    public bool EnforceRbac { get; init; }
+
     public IReadOnlyList<string> ToArguments()
     {
         var args = new List<string>();
@@ -66,6 +69,11 @@ public sealed record LabStartOptions
         if (FaultsJson != null && StateDirectory != null)
         {
             args.AddRange(["--faults", Path.Combine(StateDirectory, "faults.json")]);
+        }
+
+        if (EnforceRbac)
+        {
+            args.Add("--rbac");
         }
 
         if (AgentPwsh != null)

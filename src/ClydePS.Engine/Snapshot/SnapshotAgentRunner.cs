@@ -44,7 +44,15 @@ public static class SnapshotAgentRunner
         string job = o.EffectiveJobName;
 
         cb.Phase?.Invoke("Checking", "Checking permissions");
-        await SeedWorkload.EnsureNamespaceAsync(gw, ns, ct).ConfigureAwait(false);
+        try
+        {
+            await SeedWorkload.EnsureNamespaceAsync(gw, ns, ct).ConfigureAwait(false);
+        }
+        catch (ClydeException e) when (e.StatusCode == 403)
+        {
+            // A namespace-scoped user may not read namespaces; the access reviews below say what is missing.
+        }
+
         await CheckPermissionsAsync(gw, o, ct).ConfigureAwait(false);
 
         cb.Phase?.Invoke("RBAC", "Reconciling the agent's RBAC");

@@ -52,6 +52,10 @@ public sealed class StartClydeLabCommand : ClydeCmdletBase
     [ValidateNotNull]
     public object? Fault { get; set; }
 
+    /// <summary>Authorise every user but the Lab admin (service accounts, test users) by the RBAC objects stored in the Lab.</summary>
+    [Parameter]
+    public SwitchParameter EnforceRbac { get; set; }
+
     protected override void EndProcessing() => Guard(() =>
     {
         if (ClusterFile != null && (MyInvocation.BoundParameters.ContainsKey(nameof(NodeCount)) || MyInvocation.BoundParameters.ContainsKey(nameof(PublicRatio))))
@@ -75,6 +79,7 @@ public sealed class StartClydeLabCommand : ClydeCmdletBase
             StartTimeout = Timeout,
             FaultsJson = FaultJson(),
             AgentPwsh = CurrentPwsh(),
+            EnforceRbac = EnforceRbac,
         };
         LabLauncher.Validate(options);
 
