@@ -226,7 +226,7 @@ Describe 'Invoke-ClydeSnapshot -DeployAgent on a Lab' {
 
     It 'leaves a hand-back ConfigMap it cannot delete to Remove-ClydeLeftover, saying so' {
         Set-LabFault @{ api = @(@{ verb = 'delete'; resource = 'configmaps'; namespace = 'clyde'; code = 500; count = 1000 }) }
-        $out = Invoke-ClydeSnapshot -DeployAgent -Kubeconfig $script:Kube -Verbose 4>&1
+        $out = Invoke-ClydeSnapshot -DeployAgent -Kubeconfig $script:Kube -Verbose -WarningAction SilentlyContinue 4>&1
         @($out | Where-Object { $_ -is [ClydePS.ClydeSnapshot] }) | Should -HaveCount 1
         $verbose = @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message
         $run = ($verbose | Where-Object { $_ -match '^Created Job .*, run (\w+)' } | Select-Object -First 1) -replace '^.*, run (\w+).*$', '$1'
