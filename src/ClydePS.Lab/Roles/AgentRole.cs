@@ -38,6 +38,7 @@ public static class AgentRole
         var configured = lab.Options.AgentPwsh;
         if (configured is not null)
         {
+            if (!File.Exists(configured)) return null;
             return configured.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
                 ? (Environment.ProcessPath ?? "dotnet", [configured])
                 : (configured, []);
