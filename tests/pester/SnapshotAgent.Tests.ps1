@@ -176,6 +176,17 @@ Describe 'Invoke-ClydeSnapshot -DeployAgent on a Lab' {
         Wait-Until { @(Get-AgentObject Job).Count -eq 0 -and @(Get-AgentObject ConfigMap).Count -eq 0 }
     }
 
+    It 'times out on an agent image that cannot be pulled, naming the pull failure' {
+        Set-LabFault @{ pulls = @(@{ image = 'ghcr.io/clydeps/clydeps-snapshot-agent'; rate = 1; message = 'rpc error: code = NotFound desc = not found' }) }
+        $err = $null
+        try { Invoke-ClydeSnapshot -DeployAgent -Kubeconfig $script:Kube -ImagePullPolicy Always -Timeout 8s -ErrorAction Stop }
+        catch { $err = $_ }
+        Get-ErrorId $err | Should -Be 'ClydeSnapshotAgentTimeout'
+        $err.Exception.Message | Should -Match 'waiting, reason (ErrImagePull|ImagePullBackOff)'
+        $err.Exception.Message | Should -Match 'The agent wrote no log'
+        Wait-Until { @(Get-AgentObject Job).Count -eq 0 }
+    }
+
     It 'puts -NodeSelector, -Toleration and the unprivileged pod on the Job, and cleans up on Ctrl+C' {
         Set-LabFault @{ pods = @(@{ namespace = 'clyde'; pod = 'clydeps-snapshot-*'; mode = 'Hang' }) }
         $target = $script:NodeNames[1]
