@@ -76,6 +76,13 @@ Describe 'Invoke-ClydeSnapshot -DeployAgent on a Lab' {
         (Invoke-Lab '/apis/rbac.authorization.k8s.io/v1/clusterroles/clydeps-snapshot-clyde-node-reader').rules.resources | Should -Contain 'nodes'
     }
 
+    It 'runs a -Privileged agent in the host namespaces' {
+        $s = Invoke-ClydeSnapshot -DeployAgent -Kubeconfig $script:Kube -Privileged -NodeSelector @{ 'kubernetes.io/hostname' = $script:NodeNames[0] }
+        $s.SourceNode | Should -Be $script:NodeNames[0]
+        $s.OperatingSystem | Should -Be 'Ubuntu 22.04.5 LTS'
+        Get-AgentObject Job | Should -BeNullOrEmpty
+    }
+
     It 'writes the snapshot to a file' {
         $path = Join-Path $TestDrive 'agent.json'
         Invoke-ClydeSnapshot -DeployAgent -Kubeconfig $script:Kube -Output $path | Should -BeNullOrEmpty
