@@ -1,4 +1,3 @@
-using System.Globalization;
 using ClydePS.Engine.Probe;
 using ClydePS.Engine.Rollout;
 using k8s.Models;
@@ -99,7 +98,7 @@ public static class SnapshotAgentPod
     public static void Validate(SnapshotAgentOptions o)
     {
         ArgumentNullException.ThrowIfNull(o);
-        CheckName(o.Namespace, "-Namespace", 63);
+        CheckName(o.Namespace, "-Namespace", 63, label: true);
         CheckName(o.EffectiveJobName, "-JobName", 63);
         CheckName(o.ServiceAccountName, "-ServiceAccountName", 253 - o.Namespace.Length - "--node-reader".Length);
         foreach (var s in o.ImagePullSecrets)
@@ -128,13 +127,16 @@ public static class SnapshotAgentPod
 
     private static bool IsQuantity(string s) => Quantity.IsMatch(s.Trim()) && !s.Trim().StartsWith('-');
 
-    private static void CheckName(string name, string parameter, int max)
+    private static readonly System.Text.RegularExpressions.Regex DnsLabel = new("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
+    private static readonly System.Text.RegularExpressions.Regex DnsSubdomain = new("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
+
+    /// <summary>A DNS-1123 label (<paramref name="label"/>) or subdomain of at most <paramref name="max"/> characters.</summary>
+    private static void CheckName(string name, string parameter, int max, bool label = false)
     {
-        if (string.IsNullOrEmpty(name) || name.Length > max || !LabelRules.IsWorkloadName(name) && !(max > 63 && name.Length <= max &&
-            System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")))
+        if (string.IsNullOrEmpty(name) || name.Length > max || !(label ? DnsLabel : DnsSubdomain).IsMatch(name))
         {
             throw new ClydeException(ClydeErrorKind.InvalidArgument, SnapshotAgentErrorIds.InvalidName,
-                $"{parameter} '{name}' is not a valid Kubernetes name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most {max} characters.", name);
+                $"{parameter} '{name}' is not a valid Kubernetes name: lowercase letters, digits{(label ? " and '-'" : ", '-' and '.'")}, starting and ending with a letter or digit, at most {max} characters.", name);
         }
     }
 
@@ -363,8 +365,6 @@ public static class SnapshotAgentPod
 
         return list;
     }
-
-    internal static string Invariant(long v) => v.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>One permission: verb on group/resource[/subresource], in a namespace or cluster-wide (null).</summary>
