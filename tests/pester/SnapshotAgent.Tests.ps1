@@ -83,7 +83,8 @@ Describe 'Invoke-ClydeSnapshot -DeployAgent on a Lab' {
         Get-AgentObject Job | Should -BeNullOrEmpty
     }
 
-    It 'writes the snapshot to a file' {
+    It 'writes the snapshot to a file, its wait surviving watch streams that keep dropping' {
+        Set-LabFault @{ watchCutAfterSeconds = 1 }
         $path = Join-Path $TestDrive 'agent.json'
         Invoke-ClydeSnapshot -DeployAgent -Kubeconfig $script:Kube -Output $path | Should -BeNullOrEmpty
         $doc = Get-Content -Raw $path | ConvertFrom-Json
@@ -260,6 +261,21 @@ Describe 'Invoke-ClydeSnapshot -DeployAgent on a Lab' {
         $removed[0].Role | Should -Be 'agent'
         $removed[0].Action | Should -Be 'Deleted'
         Get-AgentObject ConfigMap | Should -BeNullOrEmpty
+    }
+
+    It 'recreates a Job that has the -JobName given' {
+        $old = Invoke-Lab '/apis/batch/v1/namespaces/clyde/jobs' -Method Post -Body @{
+            apiVersion = 'batch/v1'; kind = 'Job'; metadata = @{ name = 'node-snap' }
+            spec = @{ template = @{ spec = @{ restartPolicy = 'Never'; containers = @(@{ name = 'old'; image = 'busybox:1.36'; command = @('true') }) } } }
+        }
+        Wait-Until { (Invoke-Lab '/apis/batch/v1/namespaces/clyde/jobs/node-snap').status.succeeded -eq 1 }
+        $out = Invoke-ClydeSnapshot -DeployAgent -Kubeconfig $script:Kube -JobName node-snap -Verbose 4>&1
+        @($out | Where-Object { $_ -is [ClydePS.ClydeSnapshot] }) | Should -HaveCount 1
+        $verbose = @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message
+        $verbose | Should -Contain 'Deleted the existing Job clyde/node-snap; waiting until it is gone.'
+        ($verbose | Where-Object { $_ -like 'Created Job clyde/node-snap *' }) | Should -Not -BeNullOrEmpty
+        { Invoke-Lab '/apis/batch/v1/namespaces/clyde/jobs/node-snap' } | Should -Throw
+        $old.metadata.uid | Should -Not -BeNullOrEmpty
     }
 
     It 'deletes its RBAC with -CleanupRbac' {
