@@ -14,7 +14,8 @@ public static class PodLogFollower
     /// open it again (its argument: true when the stream dropped with an I/O error rather than ending), or
     /// <paramref name="maxOpens"/> openings were made. Returns the number of lines seen.
     /// </summary>
-    public static async Task<int> FollowAsync(ClusterGateway gateway, string ns, string pod, string container, bool timestamps,
+    /// <param name="role">The pod's role (probe, agent, ...), for messages.</param>
+    public static async Task<int> FollowAsync(ClusterGateway gateway, string role, string ns, string pod, string container, bool timestamps,
         Func<string, bool> onLine, Func<bool, CancellationToken, Task<bool>> reopen, int maxOpens, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(gateway);
@@ -23,7 +24,7 @@ public static class PodLogFollower
         var seen = 0;
         for (var attempt = 0; attempt < maxOpens; attempt++)
         {
-            var stream = await gateway.CallAsync($"follow the log of pod", $"{ns}/{pod}",
+            var stream = await gateway.CallAsync($"follow the log of {role} pod", $"{ns}/{pod}",
                 (c, t) => c.CoreV1.ReadNamespacedPodLogAsync(pod, ns, container: container, follow: true, timestamps: timestamps, cancellationToken: t),
                 ct).ConfigureAwait(false);
             var dropped = false;

@@ -175,7 +175,7 @@ public sealed class InClusterProber(ClusterGateway gateway)
                 return;
             }
 
-            await PodLogFollower.FollowAsync(gateway, ns, state.Pod, ProbePod.ContainerName, timestamps: true,
+            await PodLogFollower.FollowAsync(gateway, ProbePod.Role, ns, state.Pod, ProbePod.ContainerName, timestamps: true,
                 line =>
                 {
                     if (ParseLine(line, state.Node) is { } sample && state.Samples.Count < options.Samples)

@@ -389,7 +389,7 @@ public static class SnapshotAgentRunner
             }
 
             cb.Message?.Invoke($"Agent pod {ns}/{name} started on node {log.Node}.");
-            await PodLogFollower.FollowAsync(gw, ns, name, SnapshotAgentPod.ContainerName, timestamps: false,
+            await PodLogFollower.FollowAsync(gw, SnapshotAgentPod.Role, ns, name, SnapshotAgentPod.ContainerName, timestamps: false,
                 line =>
                 {
                     log.Add(line);
