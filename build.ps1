@@ -110,6 +110,8 @@ function Invoke-Build {
         '-o', (Join-Path $ModuleDir 'FlexWebhook'))
 
     Copy-Item (Join-Path $Root 'module/ClydePS.format.ps1xml'), (Join-Path $Root 'module/ClydePS.types.ps1xml') $ModuleDir
+    # The snapshot agent's entrypoint (what the agent image runs, and what the Lab runs for agent pods).
+    Copy-Item -Recurse (Join-Path $Root 'module/agent') (Join-Path $ModuleDir 'agent')
     (Get-Content -Raw (Join-Path $Root 'module/ClydePS.psd1')) -replace "ModuleVersion(\s*)=(\s*)'0\.0\.0'", "ModuleVersion`$1=`$2'$Version'" |
         Set-Content -NoNewline (Join-Path $ModuleDir 'ClydePS.psd1')
     Invoke-Docs

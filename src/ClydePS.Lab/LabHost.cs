@@ -114,6 +114,7 @@ public sealed partial class LabHost : IAsyncDisposable
         ImagePuller = Transfer;
         Programs.Add(Roles.ProbeRole.Recognize);
         Programs.Add(Roles.SeedRole.Recognize);
+        Programs.Add(Roles.AgentRole.Recognize);
 
         if (o.StateDir is null)
         {

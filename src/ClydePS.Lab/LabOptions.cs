@@ -55,6 +55,13 @@ public sealed class LabOptions
     public Faults.FaultPlan? FaultPlan { get; set; }
     /// <summary>Authorise every user but the Lab admin by RBAC (--rbac).</summary>
     public bool EnforceRbac { get; set; }
+    /// <summary>
+    /// How to start PowerShell for ClydePS's snapshot agent pods (--agent-pwsh): an executable, or a .dll run with the dotnet
+    /// host the Lab runs on. Default: <c>pwsh</c> on PATH. Start-ClydeLab passes the pwsh it runs in.
+    /// </summary>
+    public string? AgentPwsh { get; set; }
+    /// <summary>The assembled module folder whose agent/entrypoint.ps1 agent pods run (--agent-module); default the folder above the Lab's.</summary>
+    public string? AgentModule { get; set; }
     /// <summary>A fixed admin token (tests); default: a new random one.</summary>
     public string? Token { get; set; }
 
@@ -76,6 +83,8 @@ public sealed class LabOptions
           --watch-history N    events kept for watch replay (default 10000)
           --faults FILE        fault plan (JSON) in force from the start; see README.md
           --rbac               authorise users other than the Lab admin by RBAC
+          --agent-pwsh PATH    pwsh (executable or pwsh.dll) that runs snapshot agent pods (default: pwsh on PATH)
+          --agent-module DIR   module folder with agent/entrypoint.ps1 (default: the folder above the Lab's)
         """;
 
     /// <summary>Parses command-line arguments; throws <see cref="LabOptionsException"/> on a bad option.</summary>
@@ -137,6 +146,8 @@ public sealed class LabOptions
                     if (!File.Exists(o.FaultsFile)) throw new LabOptionsException($"option --faults: \"{o.FaultsFile}\" does not exist");
                     break;
                 case "--rbac": o.EnforceRbac = inline is null || inline == "true"; break;
+                case "--agent-pwsh": o.AgentPwsh = Value(); break;
+                case "--agent-module": o.AgentModule = Value(); break;
                 default: throw new LabOptionsException($"unknown option \"{args[i]}\"");
             }
         }

@@ -22,6 +22,12 @@ public sealed record LabStartOptions
     /// <summary>A fault plan (the Lab's FaultPlan JSON) applied from the start; null for none.</summary>
     public string? FaultsJson { get; init; }
 
+    /// <summary>The pwsh (an executable, or pwsh.dll under the dotnet host) the Lab runs snapshot agent pods with; null for pwsh on PATH.</summary>
+    public string? AgentPwsh { get; init; }
+
+    /// <summary>Authorise users other than the Lab admin by RBAC (--rbac).</summary>
+    public bool EnforceRbac { get; init; }
+
     public IReadOnlyList<string> ToArguments()
     {
         var args = new List<string>();
@@ -63,6 +69,16 @@ public sealed record LabStartOptions
         if (FaultsJson != null && StateDirectory != null)
         {
             args.AddRange(["--faults", Path.Combine(StateDirectory, "faults.json")]);
+        }
+
+        if (EnforceRbac)
+        {
+            args.Add("--rbac");
+        }
+
+        if (AgentPwsh != null)
+        {
+            args.AddRange(["--agent-pwsh", AgentPwsh]);
         }
 
         if (ParentProcessId != null)

@@ -155,7 +155,6 @@ public sealed class InClusterProber(ClusterGateway gateway)
     async Task FollowAsync(ProbePodOptions options, PodState state, Action<ClydeProbeSample>? onSample, Action<string>? log, CancellationToken ct)
     {
         var ns = options.Namespace;
-        var seen = 0;
         try
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -170,52 +169,40 @@ public sealed class InClusterProber(ClusterGateway gateway)
                     // the follower ended first
                 }
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            for (var attempt = 0; attempt < 10 && state.Samples.Count < options.Samples; attempt++)
+            await Task.WhenAny(state.Started.Task, state.Failed).WaitAsync(stop.Token).ConfigureAwait(false);
+            if (state.Failed.IsCompleted)
             {
-                await Task.WhenAny(state.Started.Task, state.Failed).WaitAsync(stop.Token).ConfigureAwait(false);
-                if (state.Failed.IsCompleted)
-                {
-                    return;
-                }
-                var stream = await gateway.CallAsync("follow the log of probe pod", $"{ns}/{state.Pod}",
-                    (c, t) => c.CoreV1.ReadNamespacedPodLogAsync(state.Pod, ns, container: ProbePod.ContainerName, follow: true, timestamps: true, cancellationToken: t),
-                    stop.Token).ConfigureAwait(false);
-                using (var reader = new StreamReader(stream))
-                {
-                    var index = 0;
-                    try
-                    {
-                        while (await reader.ReadLineAsync(stop.Token).ConfigureAwait(false) is { } line)
-                        {
-                            if (index++ < seen)
-                            {
-                                continue; // a reopened log starts from the beginning
-                            }
-                            seen++;
-                            if (ParseLine(line, state.Node) is { } sample && state.Samples.Count < options.Samples)
-                            {
-                                state.Samples.Add(sample);
-                                onSample?.Invoke(sample);
-                            }
-                        }
-                    }
-                    catch (IOException)
-                    {
-                        // the stream dropped: reopen unless the container is done
-                    }
-                }
-                if (state.Samples.Count >= options.Samples)
-                {
-                    return;
-                }
-                // The log ends when the container ends; give the watch a moment to report how it ended.
-                await Task.WhenAny(state.Terminated.Task, state.Failed, Task.Delay(TimeSpan.FromSeconds(2), stop.Token)).ConfigureAwait(false);
-                if (state.Terminated.Task.IsCompleted && !state.Failed.IsCompleted)
-                {
-                    state.Fail(state.Terminated.Task.Result);
-                    return;
-                }
+                return;
             }
+
+            await PodLogFollower.FollowAsync(gateway, ProbePod.Role, ns, state.Pod, ProbePod.ContainerName, timestamps: true,
+                line =>
+                {
+                    if (ParseLine(line, state.Node) is { } sample && state.Samples.Count < options.Samples)
+                    {
+                        state.Samples.Add(sample);
+                        onSample?.Invoke(sample);
+                    }
+
+                    return state.Samples.Count < options.Samples;
+                },
+                async (_, t) =>
+                {
+                    if (state.Samples.Count >= options.Samples)
+                    {
+                        return false;
+                    }
+
+                    // The log ends when the container ends; give the watch a moment to report how it ended.
+                    await Task.WhenAny(state.Terminated.Task, state.Failed, Task.Delay(TimeSpan.FromSeconds(2), t)).ConfigureAwait(false);
+                    if (state.Terminated.Task.IsCompleted && !state.Failed.IsCompleted)
+                    {
+                        state.Fail(state.Terminated.Task.Result);
+                        return false;
+                    }
+
+                    return !state.Failed.IsCompleted;
+                }, maxOpens: 10, stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {

@@ -55,6 +55,73 @@ public static class SnapshotDocument
         }).ToList(),
     };
 
+    /// <summary>Reads a snapshot document back (JSON, as the agent hands it back); the inverse of <see cref="ToJson"/>.</summary>
+    /// <exception cref="FormatException">The text is not a snapshot document.</exception>
+    public static ClydeSnapshot FromJson(string json)
+    {
+        JsonElement root;
+        try
+        {
+            root = JsonDocument.Parse(json).RootElement;
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"not JSON: {e.Message}", e);
+        }
+
+        if (root.ValueKind != JsonValueKind.Object || Str(root, "kind") != ClydeSnapshot.DocumentKind)
+        {
+            throw new FormatException("not a Snapshot document");
+        }
+
+        var meta = root.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m : default;
+        DateTimeOffset.TryParse(meta.ValueKind == JsonValueKind.Object ? Str(meta, "timestamp") : null, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal, out var timestamp);
+        var measurements = new List<ClydeSnapshotMeasurement>();
+        if (root.TryGetProperty("measurements", out var ms) && ms.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var me in ms.EnumerateArray())
+            {
+                var subtypes = new List<ClydeSnapshotSubtype>();
+                if (me.TryGetProperty("subtypes", out var sts) && sts.ValueKind == JsonValueKind.Array)
+                {
+                    foreach (var st in sts.EnumerateArray())
+                    {
+                        var data = new SortedDictionary<string, string>(StringComparer.Ordinal);
+                        if (st.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Object)
+                        {
+                            foreach (var kv in d.EnumerateObject())
+                            {
+                                data[kv.Name] = kv.Value.ValueKind == JsonValueKind.String ? kv.Value.GetString()! : kv.Value.GetRawText();
+                            }
+                        }
+
+                        subtypes.Add(new ClydeSnapshotSubtype { Subtype = Str(st, "subtype") ?? "", Data = data });
+                    }
+                }
+
+                var errors = me.TryGetProperty("errors", out var es) && es.ValueKind == JsonValueKind.Array
+                    ? es.EnumerateArray().Select(e => e.GetString() ?? "").ToList()
+                    : [];
+                measurements.Add(new ClydeSnapshotMeasurement { Type = Str(me, "type") ?? "", Subtypes = subtypes, Errors = errors });
+            }
+        }
+
+        return new ClydeSnapshot
+        {
+            ApiVersion = Str(root, "apiVersion") ?? ClydeSnapshot.DocumentApiVersion,
+            Kind = ClydeSnapshot.DocumentKind,
+            Timestamp = timestamp,
+            ModuleVersion = meta.ValueKind == JsonValueKind.Object ? Str(meta, "version") ?? "" : "",
+            SourceNode = meta.ValueKind == JsonValueKind.Object ? Str(meta, "source-node") ?? "" : "",
+            HostRoot = meta.ValueKind == JsonValueKind.Object ? Str(meta, "host-root") ?? "/" : "/",
+            Measurements = measurements,
+        };
+    }
+
+    private static string? Str(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
     public static string ToYaml(ClydeSnapshot s) =>
         new SerializerBuilder().Build().Serialize(Tree(s));
 

@@ -52,6 +52,10 @@ public sealed class StartClydeLabCommand : ClydeCmdletBase
     [ValidateNotNull]
     public object? Fault { get; set; }
 
+    /// <summary>Authorise every user but the Lab admin (service accounts, test users) by the RBAC objects stored in the Lab.</summary>
+    [Parameter]
+    public SwitchParameter EnforceRbac { get; set; }
+
     protected override void EndProcessing() => Guard(() =>
     {
         if (ClusterFile != null && (MyInvocation.BoundParameters.ContainsKey(nameof(NodeCount)) || MyInvocation.BoundParameters.ContainsKey(nameof(PublicRatio))))
@@ -74,6 +78,8 @@ public sealed class StartClydeLabCommand : ClydeCmdletBase
             ParentProcessId = Detach ? null : Environment.ProcessId,
             StartTimeout = Timeout,
             FaultsJson = FaultJson(),
+            AgentPwsh = CurrentPwsh(),
+            EnforceRbac = EnforceRbac,
         };
         LabLauncher.Validate(options);
 
@@ -89,6 +95,25 @@ public sealed class StartClydeLabCommand : ClydeCmdletBase
         WriteVerbose($"Lab at {lab.Url}; kubeconfig {lab.KubeconfigPath}.");
         WriteObject(lab);
     });
+
+    /// <summary>The pwsh this cmdlet runs in, so the Lab runs snapshot agent pods with it (under 'dotnet pwsh', its pwsh.dll).</summary>
+    private string? CurrentPwsh()
+    {
+        string? process = Environment.ProcessPath;
+        if (process is null)
+        {
+            return null;
+        }
+
+        if (System.IO.Path.GetFileNameWithoutExtension(process).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            string? home = SessionState.PSVariable.GetValue("PSHOME") as string;
+            string? dll = home is null ? null : System.IO.Path.Combine(home, "pwsh.dll");
+            return dll is not null && File.Exists(dll) ? dll : null;
+        }
+
+        return System.IO.Path.GetFileNameWithoutExtension(process).StartsWith("pwsh", StringComparison.OrdinalIgnoreCase) ? process : null;
+    }
 
     private string? FaultJson()
     {
