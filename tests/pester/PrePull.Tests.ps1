@@ -163,6 +163,17 @@ Describe 'Start-ClydePrePull' {
         @(Get-PrePullPod $Lab | Where-Object { $_.metadata.annotations.'clydeps.io/image' -eq $Other -and -not $_.metadata.deletionTimestamp }) | Should -HaveCount 0
     }
 
+    It 'holder pods keep the pre-pulled images through kubelet image GC; an image without a holder goes' {
+        # After the test above, the seeders hold $Small through holder pods, and $Other without any pod (-NoHold).
+        $node = ($Seeders | Where-Object { $_ -ne 'gpu-0' })[0]
+        @(Wait-NodeImage $Kube $Other @($node)) | Should -HaveCount 1
+        $gc = Invoke-RestMethod -Method Post -Uri "$($Lab.Url)/clydelab/v1/nodes/$node/imagegc" -Headers (Get-LabHeaders $Lab)
+        ($gc.removed -join ' ') | Should -Match 'tools/sidecar@sha256:'
+        ($gc.removed -join ' ') | Should -Not -Match 'tools/agent@sha256:'
+        (Get-ClydeNodeImage -Kubeconfig $Kube -Image $Small -Node $node).Holds | Should -BeTrue
+        (Get-ClydeNodeImage -Kubeconfig $Kube -Image $Other -Node $node).Holds | Should -BeFalse
+    }
+
     It 'reports a pull failure on one named seeder with its reason while the others succeed' {
         $victim = ($Seeders | Where-Object { $_ -ne 'gpu-0' })[0]
         Set-LabFault $Lab @{ pulls = @(@{ image = $Flaky; node = $victim; message = 'registry said no' }) }
@@ -290,7 +301,7 @@ Describe 'Watch-ClydeSeeder' {
             $replaced = $events | Where-Object { $_.Kind -eq 'Replaced' -and $_.Node -eq $victim }
             $replaced.Zone | Should -Be 'z-b'
             $new = $replaced.Replacement
-            ($replaced.Time - ($events | Where-Object { $_.Kind -eq 'NotReady' -and $_.Node -eq $victim }).Time).TotalSeconds | Should -BeGreaterOrEqual 29
+            ($replaced.Time - ($events | Where-Object { $_.Kind -eq 'NotReady' -and $_.Node -eq $victim }).Time).TotalSeconds | Should -BeGreaterOrEqual 20
             $tracked = Read-Tracker $tracker
             $tracked | Should -Contain $new
             $tracked | Should -Not -Contain $victim

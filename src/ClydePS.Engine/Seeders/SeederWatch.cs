@@ -86,6 +86,27 @@ public sealed class SeederWatch(ClusterGateway gateway)
         return ready is { Status: not "True", LastTransitionTime: { } at } ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null;
     }
 
+    /// <summary>
+    /// How far the cluster's clock runs ahead of ours: the latest node lease renewal (kube-node-lease) minus our now, at least 0.
+    /// Node conditions carry the cluster's timestamps; on a Lab started before this session, and on a cluster whose clock is
+    /// ahead, comparing them with our clock alone would make NotReady seeders look younger than they are. 0 when leases cannot be read.
+    /// </summary>
+    async Task<TimeSpan> ClusterSkewAsync(CancellationToken ct)
+    {
+        try
+        {
+            var leases = await gateway.CallAsync("list node leases", "kube-node-lease",
+                (c, t) => c.CoordinationV1.ListNamespacedLeaseAsync("kube-node-lease", cancellationToken: t), ct).ConfigureAwait(false);
+            var latest = leases.Items.Select(l => l.Spec?.RenewTime).Where(t => t is not null).Select(t => DateTime.SpecifyKind(t!.Value, DateTimeKind.Utc)).DefaultIfEmpty().Max();
+            var skew = latest == default ? TimeSpan.Zero : new DateTimeOffset(latest) - gateway.LabTime.GetUtcNow();
+            return skew > TimeSpan.Zero ? skew : TimeSpan.Zero;
+        }
+        catch (ClydeException)
+        {
+            return TimeSpan.Zero;
+        }
+    }
+
     sealed record NodeChange(WatchEventType Type, V1Node Node);
     sealed record WatchBroke(ClydeException Error);
 
@@ -100,6 +121,8 @@ public sealed class SeederWatch(ClusterGateway gateway)
         ArgumentNullException.ThrowIfNull(emit);
         var clock = gateway.LabTime;
         var end = options.Duration is { } d ? clock.GetUtcNow() + d : (DateTimeOffset?)null;
+        var skew = await ClusterSkewAsync(ct).ConfigureAwait(false);
+        DateTimeOffset ClusterNow() => clock.GetUtcNow() + skew;
         var nodes = new Dictionary<string, V1Node>(StringComparer.Ordinal);
         var lastSeen = new Dictionary<string, ClydeNode>(StringComparer.Ordinal);
         var notReadySince = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
@@ -111,7 +134,7 @@ public sealed class SeederWatch(ClusterGateway gateway)
             nodes[node.Metadata.Name] = node;
             lastSeen[node.Metadata.Name] = NodeMapper.ToClydeNode(node);
         }
-        var wake = await ReconcileAsync(options, nodes, lastSeen, notReadySince, noReplacement, prePull, emit, Log, ct).ConfigureAwait(false);
+        var wake = await ReconcileAsync(options, nodes, lastSeen, notReadySince, noReplacement, prePull, emit, Log, skew, ct).ConfigureAwait(false);
         if (options.Once)
         {
             return;
@@ -159,7 +182,8 @@ public sealed class SeederWatch(ClusterGateway gateway)
                     Log("INFO", "Watch-ClydeSeeder: -Timeout reached; stopping.");
                     return;
                 }
-                var deadline = new[] { wake, end }.Where(t => t is not null).Select(t => t!.Value).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
+                // wake is on the cluster's clock, end on ours.
+                var deadline = new[] { wake - skew, end }.Where(t => t is not null).Select(t => t!.Value).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
                 using (var wait = CancellationTokenSource.CreateLinkedTokenSource(ct))
                 {
                     var read = inbox.Reader.WaitToReadAsync(wait.Token).AsTask();
@@ -184,7 +208,7 @@ public sealed class SeederWatch(ClusterGateway gateway)
                     {
                         case WatchBroke broke:
                             Log("WARNING", $"The node watch failed ({broke.Error.Message}); starting it again in {options.RetryDelay.TotalSeconds:0.#} s.");
-                            emit(new ClydeSeederEvent { Time = clock.GetUtcNow(), Kind = SeederEventKind.Error, Reason = broke.Error.Message });
+                            emit(new ClydeSeederEvent { Time = ClusterNow(), Kind = SeederEventKind.Error, Reason = broke.Error.Message });
                             break;
                         case NodeChange { Type: WatchEventType.Deleted } del:
                             nodes.Remove(del.Node.Metadata.Name);
@@ -203,11 +227,11 @@ public sealed class SeederWatch(ClusterGateway gateway)
                             var seeder = pool.Contains(name) || options.Label.IsOn(mapped.Labels);
                             if (wasReady && !isReady)
                             {
-                                notReadySince.TryAdd(name, clock.GetUtcNow());
+                                notReadySince.TryAdd(name, NotReadySince(change.Node) ?? ClusterNow());
                                 if (seeder)
                                 {
                                     Log("WARNING", $"Seeder {name} is NotReady; it is replaced if it stays so for {options.NotReadyGracePeriod.TotalSeconds:0.#} s.");
-                                    emit(new ClydeSeederEvent { Time = clock.GetUtcNow(), Kind = SeederEventKind.NotReady, Node = name, Zone = mapped.Zone, NetworkClass = mapped.NetworkClass, Reason = "NotReady" });
+                                    emit(new ClydeSeederEvent { Time = ClusterNow(), Kind = SeederEventKind.NotReady, Node = name, Zone = mapped.Zone, NetworkClass = mapped.NetworkClass, Reason = "NotReady" });
                                 }
                             }
                             else if (!wasReady && isReady)
@@ -217,7 +241,7 @@ public sealed class SeederWatch(ClusterGateway gateway)
                                 if (seeder)
                                 {
                                     Log("INFO", $"Seeder {name} is Ready again.");
-                                    emit(new ClydeSeederEvent { Time = clock.GetUtcNow(), Kind = SeederEventKind.Recovered, Node = name, Zone = mapped.Zone, NetworkClass = mapped.NetworkClass, Reason = "Ready again within the grace period" });
+                                    emit(new ClydeSeederEvent { Time = ClusterNow(), Kind = SeederEventKind.Recovered, Node = name, Zone = mapped.Zone, NetworkClass = mapped.NetworkClass, Reason = "Ready again within the grace period" });
                                 }
                             }
                             changed |= !known || wasReady != isReady || wasLabelled != options.Label.IsOn(mapped.Labels);
@@ -225,9 +249,9 @@ public sealed class SeederWatch(ClusterGateway gateway)
                         }
                     }
                 }
-                if (changed || (wake is { } w && clock.GetUtcNow() >= w))
+                if (changed || (wake is { } w && ClusterNow() >= w))
                 {
-                    wake = await ReconcileAsync(options, nodes, lastSeen, notReadySince, noReplacement, prePull, emit, Log, ct).ConfigureAwait(false);
+                    wake = await ReconcileAsync(options, nodes, lastSeen, notReadySince, noReplacement, prePull, emit, Log, skew, ct).ConfigureAwait(false);
                 }
             }
         }
@@ -261,9 +285,11 @@ public sealed class SeederWatch(ClusterGateway gateway)
     /// <summary>One pass: replaces the failed seeders (under the tracker's lock), then pre-pulls on the new ones. Returns the next wake-up.</summary>
     async Task<DateTimeOffset?> ReconcileAsync(SeederWatchOptions options, Dictionary<string, V1Node> nodes, Dictionary<string, ClydeNode> lastSeen,
         Dictionary<string, DateTimeOffset> notReadySince, HashSet<string> noReplacement,
-        Func<string, CancellationToken, Task<IReadOnlyList<ClydePrePullResult>>>? prePull, Action<ClydeSeederEvent> emit, Action<string, string> log, CancellationToken ct)
+        Func<string, CancellationToken, Task<IReadOnlyList<ClydePrePullResult>>>? prePull, Action<ClydeSeederEvent> emit, Action<string, string> log,
+        TimeSpan skew, CancellationToken ct)
     {
         var clock = gateway.LabTime;
+        DateTimeOffset ClusterNow() => clock.GetUtcNow() + skew;
         var label = options.Label;
         var replaced = new List<(SeederFailure Failed, ClydeNode New)>();
         DateTimeOffset? wake;
@@ -275,7 +301,7 @@ public sealed class SeederWatch(ClusterGateway gateway)
                 log("WARNING", $"The seeder tracker '{options.TrackerPath}' is corrupt ({tracker.Corruption}); using the labelled nodes. Set-ClydeSeeder rebuilds it.");
             }
             var pool = ReadPool(options, nodes);
-            var now = clock.GetUtcNow();
+            var now = ClusterNow();
             foreach (var n in nodes.Values.Where(n => !NodeMapper.IsReady(n)))
             {
                 notReadySince.TryAdd(n.Metadata.Name, now);
@@ -343,7 +369,7 @@ public sealed class SeederWatch(ClusterGateway gateway)
                 log("INFO", $"Replaced seeder {failed.Node} ({failed.Reason}) with {pick.Name} (zone {pick.Zone ?? "none"}, {pick.NetworkClass}).");
                 emit(new ClydeSeederEvent
                 {
-                    Time = clock.GetUtcNow(), Kind = SeederEventKind.Replaced, Node = failed.Node, Replacement = pick.Name, Zone = pick.Zone,
+                    Time = ClusterNow(), Kind = SeederEventKind.Replaced, Node = failed.Node, Replacement = pick.Name, Zone = pick.Zone,
                     NetworkClass = pick.NetworkClass, Reason = failed.Reason,
                 });
             }
@@ -368,7 +394,7 @@ public sealed class SeederWatch(ClusterGateway gateway)
             catch (ClydeException e)
             {
                 log("ERROR", $"Pre-pulling on new seeder {node.Name} failed: {e.Message}");
-                emit(new ClydeSeederEvent { Time = clock.GetUtcNow(), Kind = SeederEventKind.Error, Node = failed.Node, Replacement = node.Name, Reason = e.Message });
+                emit(new ClydeSeederEvent { Time = ClusterNow(), Kind = SeederEventKind.Error, Node = failed.Node, Replacement = node.Name, Reason = e.Message });
                 continue;
             }
             if (results.Count == 0)
@@ -378,7 +404,7 @@ public sealed class SeederWatch(ClusterGateway gateway)
             var ok = results.Count(r => r.Complete);
             emit(new ClydeSeederEvent
             {
-                Time = clock.GetUtcNow(), Kind = SeederEventKind.PrePulled, Node = failed.Node, Replacement = node.Name, Zone = node.Zone, NetworkClass = node.NetworkClass,
+                Time = ClusterNow(), Kind = SeederEventKind.PrePulled, Node = failed.Node, Replacement = node.Name, Zone = node.Zone, NetworkClass = node.NetworkClass,
                 Reason = $"{ok} of {results.Count} image(s) pre-pulled on {node.Name}",
                 PrePull = [.. results],
             });
