@@ -444,20 +444,9 @@ public sealed class PrePullRunner(ClusterGateway gateway)
 
         async Task WatchPodsAsync(CancellationToken ct)
         {
-            var ns = req.Namespace;
-            var selector = Selector(req.RunId);
             try
             {
-                await foreach (var (type, pod) in _gw.WatchAsync<V1Pod, V1PodList>("watch pre-pull pods", ns,
-                    (c, r, t) => c.CoreV1.ListNamespacedPodWithHttpMessagesAsync(ns, labelSelector: selector, continueParameter: r.Continue, limit: r.Limit,
-                        watch: r.Watch, resourceVersion: r.ResourceVersion, allowWatchBookmarks: r.AllowWatchBookmarks, timeoutSeconds: r.TimeoutSeconds,
-                        cancellationToken: t), ct).ConfigureAwait(false))
-                {
-                    OnPod(type, pod);
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
+                await HelperPods.WatchAsync(_gw, req.Namespace, Selector(req.RunId), "watch pre-pull pods", OnPod, ct).ConfigureAwait(false);
             }
             catch (ClydeException e)
             {
@@ -469,19 +458,7 @@ public sealed class PrePullRunner(ClusterGateway gateway)
             }
         }
 
-        async Task WatchNodesAsync(CancellationToken ct)
-        {
-            try
-            {
-                await foreach (var (type, node) in _gw.WatchNodesAsync(null, ct).ConfigureAwait(false))
-                {
-                    OnNode(type, node);
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-            }
-        }
+        Task WatchNodesAsync(CancellationToken ct) => HelperPods.WatchNodesAsync(_gw, OnNode, ct);
     }
 
     ClusterGateway Gateway => gateway;

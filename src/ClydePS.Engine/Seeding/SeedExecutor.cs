@@ -611,38 +611,11 @@ public sealed class SeedExecutor(ClusterGateway gateway)
             }
         }
 
-        async Task WatchPodsAsync(CancellationToken ct)
-        {
-            var ns = _req.Namespace;
-            var selector = SeedPod.Selector(_req.RunId);
-            try
-            {
-                await foreach (var (type, pod) in _gw.WatchAsync<V1Pod, V1PodList>("watch seed pods", ns,
-                    (c, r, t) => c.CoreV1.ListNamespacedPodWithHttpMessagesAsync(ns, labelSelector: selector, continueParameter: r.Continue, limit: r.Limit,
-                        watch: r.Watch, resourceVersion: r.ResourceVersion, allowWatchBookmarks: r.AllowWatchBookmarks, timeoutSeconds: r.TimeoutSeconds,
-                        cancellationToken: t), ct).ConfigureAwait(false))
-                {
-                    _inbox.Writer.TryWrite(new PodSeen(type, pod));
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-            }
-        }
+        Task WatchPodsAsync(CancellationToken ct) =>
+            HelperPods.WatchAsync(_gw, _req.Namespace, SeedPod.Selector(_req.RunId), "watch seed pods", (type, pod) => _inbox.Writer.TryWrite(new PodSeen(type, pod)), ct);
 
-        async Task WatchNodesAsync(CancellationToken ct)
-        {
-            try
-            {
-                await foreach (var (type, node) in _gw.WatchNodesAsync(null, ct).ConfigureAwait(false))
-                {
-                    _inbox.Writer.TryWrite(new NodeSeen(type, node));
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-            }
-        }
+        Task WatchNodesAsync(CancellationToken ct) =>
+            HelperPods.WatchNodesAsync(_gw, (type, node) => _inbox.Writer.TryWrite(new NodeSeen(type, node)), ct);
 
         void StartProbes(StartProbesAction action)
         {
