@@ -280,7 +280,7 @@ Describe 'Watch-ClydeSeeder' {
         finally { $lab | Stop-ClydeLab }
     }
 
-    It 'a running watch replaces a seeder failed by fault injection, then stops at -Timeout' {
+    It 'a running watch replaces a seeder failed by fault injection, through cut watches and API errors, then stops at -Timeout' {
         $lab = Start-PrePullLab
         try {
             $k = $lab.KubeconfigPath
@@ -290,7 +290,12 @@ Describe 'Watch-ClydeSeeder' {
             Set-Content -Path $images -Value @($Small)
             $pool = @(Set-ClydeSeeder -Kubeconfig $k -TrackerPath $tracker -Percentage 34 | Where-Object Action -eq 'Labelled')
             $victim = ($pool | Where-Object Zone -eq 'z-b').Name
-            Set-LabFault $lab @{ nodes = @(@{ node = $victim; notReadyAfterSeconds = 1 }) }
+            # The watch must survive: streams cut every 60 s of Lab time, and the first node watches answered with 503.
+            Set-LabFault $lab @{
+                nodes                = @(@{ node = $victim; notReadyAfterSeconds = 1 })
+                watchCutAfterSeconds = 60
+                api                  = @(@{ verb = 'watch'; resource = 'nodes'; code = 503; count = 3 })
+            }
             # Lab time runs 20x: 10 minutes of watching are 30 s here; the node turns NotReady after the 40 s lease grace.
             $events = @(Watch-ClydeSeeder -Kubeconfig $k -TrackerPath $tracker -ImageFile $images -NotReadyGracePeriod 30s -Timeout 10m -WarningAction SilentlyContinue)
             $kinds = @($events | Where-Object Node -eq $victim | ForEach-Object { "$($_.Kind)" })
@@ -301,12 +306,19 @@ Describe 'Watch-ClydeSeeder' {
             $replaced = $events | Where-Object { $_.Kind -eq 'Replaced' -and $_.Node -eq $victim }
             $replaced.Zone | Should -Be 'z-b'
             $new = $replaced.Replacement
-            ($replaced.Time - ($events | Where-Object { $_.Kind -eq 'NotReady' -and $_.Node -eq $victim }).Time).TotalSeconds | Should -BeGreaterOrEqual 20
+            # Replaced only after the 30 s grace period, counted from the node's Ready transition (Lab time).
+            $node = Invoke-RestMethod -Uri "$($lab.Url)/api/v1/nodes/$victim" -Headers (Get-LabHeaders $lab)
+            $since = [DateTimeOffset]($node.status.conditions | Where-Object type -eq 'Ready').lastTransitionTime
+            ($replaced.Time - $since).TotalSeconds | Should -BeGreaterOrEqual 29
             $tracked = Read-Tracker $tracker
             $tracked | Should -Contain $new
             $tracked | Should -Not -Contain $victim
             Get-LabelledNode $lab | Should -Not -Contain $victim
             ($events | Where-Object Kind -eq 'PrePulled').PrePull[0].Succeeded | Should -Be @($new)
+            # The faults were really hit: node watches answered 503 and were resumed.
+            $requests = (Invoke-RestMethod -Uri "$($lab.Url)/clydelab/v1/requests?limit=2000" -Headers (Get-LabHeaders $lab)).requests
+            @($requests | Where-Object { $_.verb -eq 'watch' -and $_.resource -eq 'nodes' -and $_.code -eq 503 }).Count | Should -Be 3
+            @($requests | Where-Object { $_.verb -eq 'watch' -and $_.resource -eq 'nodes' -and $_.code -eq 200 }).Count | Should -BeGreaterThan 2
         }
         finally { $lab | Stop-ClydeLab }
     }
