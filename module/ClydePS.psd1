@@ -34,10 +34,12 @@
         'Set-ClydeMesh'
         'Set-ClydeSeeder'
         'Start-ClydeLab'
+        'Start-ClydePrePull'
         'Start-ClydeSeed'
         'Stop-ClydeLab'
         'Uninstall-ClydeFlexWebhook'
         'Wait-ClydeRollout'
+        'Watch-ClydeSeeder'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -54,6 +54,51 @@ public class SeedRoleTests
     }
 
     [Fact]
+    public async Task APrePullHolderKeepsItsImageThroughImageGcWhileADeletedPodsImageGoes()
+    {
+        const string other = "example.com/app/other:1";
+        var options = Options();
+        options.Cluster!.Images = [.. options.Cluster.Images, new ClusterImageSpec { Reference = other, Size = "32Mi", LayerCount = 2, Platforms = ["linux/amd64"] }];
+        await using var lab = await TestLab.StartAsync(options, simulate: true);
+        using var client = lab.Client();
+        var holder = SeedPod.Build(new SeedPodOptions
+        {
+            Namespace = "default", RunId = "r2", Image = Shellless, Digest = "sha256:unused", Role = SeedPod.PrePullRole, PodName = "clydeps-prepull-test-node-000",
+        }, "node-000", 0);
+        await client.CoreV1.CreateNamespacedPodAsync(holder, "default");
+        Assert.Equal("Succeeded", (await WaitDoneAsync(client, holder.Metadata.Name)).Status.Phase);
+        var seed = SeedPod.Build(new SeedPodOptions { Namespace = "default", RunId = "r3", Image = other, Digest = "sha256:unused" }, "node-000", 5);
+        await client.CoreV1.CreateNamespacedPodAsync(seed, "default");
+        Assert.Equal("Succeeded", (await WaitDoneAsync(client, seed.Metadata.Name)).Status.Phase);
+        await client.CoreV1.DeleteNamespacedPodAsync(seed.Metadata.Name, "default", gracePeriodSeconds: 0);
+
+        var shellless = lab.Host.Images.Resolve(Shellless)!.Digest;
+        var otherDigest = lab.Host.Images.Resolve(other)!.Digest;
+        bool Lists(V1Node n, string digest) => n.Status.Images.Any(i => i.Names.Any(x => x.EndsWith("@" + digest, StringComparison.Ordinal)));
+        await Wait.Until(async () =>
+        {
+            var n = await client.CoreV1.ReadNodeAsync("node-000");
+            var pods = await client.CoreV1.ListNamespacedPodAsync("default");
+            return Lists(n, shellless) && Lists(n, otherDigest) && pods.Items.All(p => p.Metadata.Name != seed.Metadata.Name);
+        }, "node-000 lists both images and the seed pod is gone", 30);
+
+        var gc = ClydePS.Lab.Kubelet.ImageGarbageCollector.Collect(lab.Host, "node-000");
+        Assert.Contains(gc.Removed, n => n.EndsWith("@" + otherDigest, StringComparison.Ordinal));
+        Assert.DoesNotContain(gc.Removed, n => n.EndsWith("@" + shellless, StringComparison.Ordinal));
+        var after = await client.CoreV1.ReadNodeAsync("node-000");
+        Assert.True(Lists(after, shellless));
+        Assert.False(Lists(after, otherDigest));
+        Assert.True(lab.Host.ImagePuller.IsPresent("node-000", Shellless));
+        Assert.False(lab.Host.ImagePuller.IsPresent("node-000", other));
+
+        // Once the holder goes too, the next collection takes its image.
+        await client.CoreV1.DeleteNamespacedPodAsync(holder.Metadata.Name, "default", gracePeriodSeconds: 0);
+        await Wait.Until(async () => (await client.CoreV1.ListNamespacedPodAsync("default")).Items.All(p => p.Metadata.Name != holder.Metadata.Name), "holder gone", 30);
+        ClydePS.Lab.Kubelet.ImageGarbageCollector.Collect(lab.Host, "node-000");
+        Assert.False(lab.Host.ImagePuller.IsPresent("node-000", Shellless));
+    }
+
+    [Fact]
     public async Task WithoutTheHelperVolumeTheSeedCommandCannotStart()
     {
         await using var lab = await TestLab.StartAsync(Options(), simulate: true);

@@ -1,4 +1,5 @@
 using k8s;
+using k8s.Models;
 
 namespace ClydePS.Engine.Kube;
 
@@ -37,5 +38,45 @@ public static class HelperPods
                 log?.Invoke($"Could not delete {role} pod {ns}/{name}: {e.Message} Remove-ClydeLeftover or kubectl delete pod -l clydeps.io/role={role} removes it.");
             }
         })).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Follows the pods matching <paramref name="selector"/> in <paramref name="ns"/> (list, then watch, resuming after dropped
+    /// streams) and hands each event to <paramref name="onPod"/> until <paramref name="ct"/> is cancelled, which ends it quietly.
+    /// </summary>
+    public static async Task WatchAsync(ClusterGateway gateway, string ns, string selector, string operation, Action<WatchEventType, V1Pod> onPod, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        ArgumentNullException.ThrowIfNull(onPod);
+        try
+        {
+            await foreach (var (type, pod) in gateway.WatchAsync<V1Pod, V1PodList>(operation, ns,
+                (c, r, t) => c.CoreV1.ListNamespacedPodWithHttpMessagesAsync(ns, labelSelector: selector, continueParameter: r.Continue, limit: r.Limit,
+                    watch: r.Watch, resourceVersion: r.ResourceVersion, allowWatchBookmarks: r.AllowWatchBookmarks, timeoutSeconds: r.TimeoutSeconds,
+                    cancellationToken: t), ct).ConfigureAwait(false))
+            {
+                onPod(type, pod);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Follows every node (see <see cref="WatchAsync"/>) until <paramref name="ct"/> is cancelled, which ends it quietly.</summary>
+    public static async Task WatchNodesAsync(ClusterGateway gateway, Action<WatchEventType, V1Node> onNode, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        ArgumentNullException.ThrowIfNull(onNode);
+        try
+        {
+            await foreach (var (type, node) in gateway.WatchNodesAsync(null, ct).ConfigureAwait(false))
+            {
+                onNode(type, node);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
     }
 }

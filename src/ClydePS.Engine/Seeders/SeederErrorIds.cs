@@ -12,4 +12,12 @@ public static class SeederErrorIds
     public const string TrackerCorrupt = "ClydeSeederTrackerCorrupt";
     public const string NodeNotFound = "ClydeNodeNotFound";
     public const string LabelFailed = "ClydeSeederLabelFailed";
+    public const string InvalidImageList = "ClydeInvalidImageList";
+    public const string NoImages = "ClydeNoImages";
+    public const string ImageFileNotFound = "ClydeImageFileNotFound";
+    public const string ImageFileUnreadable = "ClydeImageFileUnreadable";
+    public const string LogUnwritable = "ClydeLogUnwritable";
+    public const string NoSeeders = "ClydeNoSeeders";
+    public const string InvalidThrottleLimit = "ClydeInvalidThrottleLimit";
+    public const string PrePullFailed = "ClydePrePullFailed";
 }

@@ -320,6 +320,40 @@ public static class SeederPool
         TrackerPath = trackerPath,
     };
 
+    /// <summary>
+    /// The node that replaces a failed seeder (Watch-ClydeSeeder): an eligible node (Ready, schedulable, not control plane
+    /// unless asked) that is neither labelled nor in <paramref name="pool"/>, preferring the failed seeder's zone and network
+    /// class, then its zone, then its class, then a zone with the fewest seeders; ties broken by pick order. Null when none is left.
+    /// </summary>
+    public static ClydeNode? PickReplacement(IReadOnlyList<ClydeNode> nodes, IReadOnlyCollection<string> pool, SeederLabel label,
+        string? zone, NetworkClass? networkClass, bool includeControlPlane)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        ArgumentNullException.ThrowIfNull(pool);
+        ArgumentNullException.ThrowIfNull(label);
+        var inPool = new HashSet<string>(pool, StringComparer.Ordinal);
+        var candidates = nodes.Where(n => IneligibleReason(n, includeControlPlane) is null && !label.IsOn(n.Labels) && !inPool.Contains(n.Name)).ToList();
+        if (candidates.Count == 0)
+        {
+            return null;
+        }
+        var order = Eligibility.PickOrder(candidates.Select(ToFacts)).Select((f, i) => (f.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
+        var seedersPerZone = nodes.Where(n => inPool.Contains(n.Name) || label.IsOn(n.Labels))
+            .GroupBy(n => n.Zone ?? "", StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        int Affinity(ClydeNode n)
+        {
+            bool sameZone = zone is not null && n.Zone == zone;
+            bool sameClass = networkClass is not null && n.NetworkClass == networkClass;
+            return sameZone && sameClass ? 0 : sameZone ? 1 : sameClass ? 2 : 3;
+        }
+        return candidates
+            .OrderBy(Affinity)
+            .ThenBy(n => seedersPerZone.GetValueOrDefault(n.Zone ?? ""))
+            .ThenBy(n => order.TryGetValue(n.Name, out int i) ? i : int.MaxValue)
+            .ThenBy(n => n.Name, StringComparer.Ordinal)
+            .First();
+    }
+
     /// <summary>The eligibility engine's view of a node (only what the pick order reads matters here).</summary>
     public static NodeFacts ToFacts(ClydeNode node) =>
         new(node.Name, node.Ready, !node.Schedulable, node.Labels, [], node.Architecture, node.OperatingSystem, node.NetworkClass, node.Zone, false);

@@ -57,7 +57,9 @@ public sealed record LeftoverCandidate(
 /// and a <c>clydeps.io/run</c>. One list per kind, selected by the API server; objects without both labels (a user's
 /// DaemonSet, meshes, the webhook, RBAC) are never touched. A seed pod annotated <c>clydeps.io/workload=ns/name</c> is held
 /// while that DaemonSet exists and has no Running pod on the seed pod's node yet (kubelet image GC treats images of
-/// existing pods as in use), unless a run is named or <see cref="LeftoverQuery.Force"/> is set.
+/// existing pods as in use), unless a run is named or <see cref="LeftoverQuery.Force"/> is set. A pre-pull holder pod (role
+/// prepull, annotated <c>clydeps.io/hold=&lt;seeder label&gt;</c>) is kept while its node exists and still carries that seeder
+/// label (same exceptions); Start-ClydePrePull itself removes holders of images dropped from its image list.
 /// </summary>
 public static partial class Leftovers
 {
@@ -135,9 +137,23 @@ public static partial class Leftovers
         var holds = query.Run is null && !query.Force
             ? await HeldNodesAsync(gateway, podList.Where(p => Role(p.Metadata) == NodeImages.SeedRole).Select(Workload).OfType<string>().Distinct().ToArray(), ct).ConfigureAwait(false)
             : new Dictionary<string, WorkloadState>();
+        // Pre-pull holders stay while their node still carries the seeder label they were made for (one node list, only when there are any).
+        var holderLabels = query.Run is null && !query.Force
+            ? podList.Where(p => Role(p.Metadata) == SeedPod.PrePullRole).Select(HoldLabel).OfType<string>().Distinct().ToArray()
+            : [];
+        var nodeLabels = holderLabels.Length == 0
+            ? new Dictionary<string, IDictionary<string, string>>(StringComparer.Ordinal)
+            : (await gateway.ListNodesAsync(null, ct).ConfigureAwait(false)).ToDictionary(n => n.Metadata.Name,
+                n => n.Metadata.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal);
         foreach (var pod in podList)
         {
             var node = NodeImages.PodNode(pod);
+            if (Role(pod.Metadata) == SeedPod.PrePullRole && HoldLabel(pod) is { } hold)
+            {
+                var (keep, why) = HolderDecision(hold, node, NodeImage(pod), nodeLabels, query);
+                result.Add(Candidate("Pod", pod.Metadata, now, string.IsNullOrEmpty(node) ? null : node, null, !keep, why));
+                continue;
+            }
             var workload = Role(pod.Metadata) == NodeImages.SeedRole ? Workload(pod) : null;
             var (delete, reason) = (Role(pod.Metadata), workload) switch
             {
@@ -269,6 +285,41 @@ public static partial class Leftovers
         }
         return states;
     }
+
+    /// <summary>
+    /// A pre-pull holder (annotation <c>clydeps.io/hold=&lt;seeder label&gt;</c>) is kept while its node exists and carries that
+    /// label: Start-ClydePrePull removes holders of images dropped from its image list. A named run or -Force removes it.
+    /// </summary>
+    internal static (bool Keep, string Reason) HolderDecision(string holdLabel, string node, string image,
+        IReadOnlyDictionary<string, IDictionary<string, string>> nodeLabels, LeftoverQuery query)
+    {
+        if (query.Run is not null)
+        {
+            return (false, $"run {query.Run} named: pre-pull holder of {image} removed; kubelet may now garbage-collect the image on {node}");
+        }
+        if (query.Force)
+        {
+            return (false, $"-Force: pre-pull holder of {image} removed; kubelet may now garbage-collect the image on {node}");
+        }
+        var eq = holdLabel.IndexOf('=');
+        var (key, value) = eq > 0 ? (holdLabel[..eq], holdLabel[(eq + 1)..]) : (holdLabel, "true");
+        if (!nodeLabels.TryGetValue(node, out var labels))
+        {
+            return (false, $"pre-pull holder of {image}: node {node} no longer exists");
+        }
+        return labels.TryGetValue(key, out var v) && v == value
+            ? (true, $"pre-pull holder of {image}: node {node} is still a seeder ({holdLabel}); it keeps the image safe from kubelet's image garbage collection")
+            : (false, $"pre-pull holder of {image}: node {node} is no longer a seeder ({holdLabel})");
+    }
+
+    static string? HoldLabel(V1Pod pod) =>
+        pod.Metadata?.Annotations is { } a && a.TryGetValue(HoldAnnotation, out var h) && !string.IsNullOrWhiteSpace(h) ? h.Trim() : null;
+
+    static string NodeImage(V1Pod pod) =>
+        pod.Metadata?.Annotations is { } a && a.TryGetValue(NodeImages.ImageAnnotation, out var i) ? i : "?";
+
+    /// <summary>The pre-pull holder marker (<c>ClydePS.Engine.Seeders.PrePullRunner.HoldAnnotation</c>).</summary>
+    public const string HoldAnnotation = "clydeps.io/hold";
 
     static bool ControlledByWorkload(V1Pod pod) =>
         pod.Metadata?.OwnerReferences?.Any(o => o.Controller == true && o.Kind is "DaemonSet" or "Job") == true;

@@ -89,12 +89,6 @@ public sealed record SeedProgress(int Wave, int Seeded, int Target, int InFlight
 /// </summary>
 public sealed class SeedExecutor(ClusterGateway gateway)
 {
-    /// <summary>Waiting reasons after which a seed pod will not start (kubelet only retries them slowly).</summary>
-    static readonly HashSet<string> FatalWaiting = new(StringComparer.Ordinal)
-    {
-        "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
-    };
-
     /// <summary>Rate assumed for a pull deadline when nothing was measured: 5 MB/s, slow enough for congested registries.</summary>
     public const double AssumedBandwidthMBps = 5;
     public static readonly TimeSpan MinimumPullTimeout = TimeSpan.FromMinutes(3);
@@ -494,8 +488,7 @@ public sealed class SeedExecutor(ClusterGateway gateway)
                 _inFlight.Add(node);
                 try
                 {
-                    await _gw.CallAsync("create seed pod", $"{_req.Namespace}/{name}",
-                        (c, t) => c.CoreV1.CreateNamespacedPodAsync(pod, _req.Namespace, cancellationToken: t), ct).ConfigureAwait(false);
+                    await SeedPod.CreateAsync(_gw, pod, ct).ConfigureAwait(false);
                     log?.Invoke($"Created seed pod {_req.Namespace}/{name} on node {node}.");
                 }
                 catch (ClydeException e) when (e.Kind is not ClydeErrorKind.Cancelled && e.StatusCode is not (401 or 403))
@@ -550,32 +543,14 @@ public sealed class SeedExecutor(ClusterGateway gateway)
             {
                 return Fail(node, "the seed pod was deleted", false, now);
             }
-            var seed = pod.Status?.ContainerStatuses?.FirstOrDefault(c => c.Name == SeedPod.ContainerName);
-            if (seed?.ImageID is { Length: > 0 } imageId)
+            var seen = SeedPod.Observe(pod, _req.Digests, _req.Image.Digest, _req.HelperImage);
+            if (seen.Done)
             {
-                if (!NodeImages.Matches(imageId, _req.Digests))
-                {
-                    return Fail(node, $"kubelet pulled {imageId}, not {_req.Image.Digest}: the tag moved since it was resolved; run again to seed the new digest", false, now);
-                }
-                return Complete(node, pod, imageId, now);
+                return Complete(node, pod, seen.ImageId!, now);
             }
-            foreach (var status in (pod.Status?.InitContainerStatuses ?? []).Concat(pod.Status?.ContainerStatuses ?? []))
+            if (seen.Failed)
             {
-                if (status.State?.Waiting is { Reason: { } reason } waiting && FatalWaiting.Contains(reason))
-                {
-                    var what = status.Name == SeedPod.HelperContainerName
-                        ? $"the helper image {_req.HelperImage} cannot run ({reason}: {waiting.Message}); mirror it and pass -HelperImage"
-                        : $"{reason}: {waiting.Message}";
-                    return Fail(node, what, false, now);
-                }
-                if (status.State?.Terminated is { ExitCode: not 0 } term)
-                {
-                    return Fail(node, $"container {status.Name} exited {term.ExitCode} ({term.Reason}: {term.Message})", false, now);
-                }
-            }
-            if (pod.Status?.Phase is "Failed")
-            {
-                return Fail(node, $"the seed pod failed ({pod.Status.Reason}: {pod.Status.Message})", pod.Status.Reason is "NodeLost" or "Evicted" or "Terminated", now);
+                return Fail(node, seen.Reason == "PodFailed" || seen.NodeLost ? seen.Message!.Replace("the pod failed", "the seed pod failed", StringComparison.Ordinal) : seen.Message!, seen.NodeLost, now);
             }
             return null;
         }
@@ -587,11 +562,7 @@ public sealed class SeedExecutor(ClusterGateway gateway)
             {
                 return null;
             }
-            if (type == WatchEventType.Deleted)
-            {
-                return Fail(name, "the node was deleted", true, now);
-            }
-            return NodeMapper.IsReady(node) ? null : Fail(name, "the node became NotReady", true, now);
+            return SeedPod.NodeLostReason(type, node) is { } lost ? Fail(name, lost, true, now) : null;
         }
 
         SeedEvent Complete(string node, V1Pod pod, string imageId, DateTimeOffset now)
@@ -640,38 +611,11 @@ public sealed class SeedExecutor(ClusterGateway gateway)
             }
         }
 
-        async Task WatchPodsAsync(CancellationToken ct)
-        {
-            var ns = _req.Namespace;
-            var selector = SeedPod.Selector(_req.RunId);
-            try
-            {
-                await foreach (var (type, pod) in _gw.WatchAsync<V1Pod, V1PodList>("watch seed pods", ns,
-                    (c, r, t) => c.CoreV1.ListNamespacedPodWithHttpMessagesAsync(ns, labelSelector: selector, continueParameter: r.Continue, limit: r.Limit,
-                        watch: r.Watch, resourceVersion: r.ResourceVersion, allowWatchBookmarks: r.AllowWatchBookmarks, timeoutSeconds: r.TimeoutSeconds,
-                        cancellationToken: t), ct).ConfigureAwait(false))
-                {
-                    _inbox.Writer.TryWrite(new PodSeen(type, pod));
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-            }
-        }
+        Task WatchPodsAsync(CancellationToken ct) =>
+            HelperPods.WatchAsync(_gw, _req.Namespace, SeedPod.Selector(_req.RunId), "watch seed pods", (type, pod) => _inbox.Writer.TryWrite(new PodSeen(type, pod)), ct);
 
-        async Task WatchNodesAsync(CancellationToken ct)
-        {
-            try
-            {
-                await foreach (var (type, node) in _gw.WatchNodesAsync(null, ct).ConfigureAwait(false))
-                {
-                    _inbox.Writer.TryWrite(new NodeSeen(type, node));
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-            }
-        }
+        Task WatchNodesAsync(CancellationToken ct) =>
+            HelperPods.WatchNodesAsync(_gw, (type, node) => _inbox.Writer.TryWrite(new NodeSeen(type, node)), ct);
 
         void StartProbes(StartProbesAction action)
         {

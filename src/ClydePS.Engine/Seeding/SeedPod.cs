@@ -1,5 +1,8 @@
 using System.Globalization;
+using ClydePS.Engine.Kube;
+using ClydePS.Engine.Network;
 using ClydePS.Engine.Probe;
+using k8s;
 using k8s.Models;
 
 namespace ClydePS.Engine.Seeding;
@@ -36,6 +39,22 @@ public sealed record SeedPodOptions
     public TimeSpan? Deadline { get; init; }
 
     public string? ImagePullPolicy { get; init; }
+
+    /// <summary>The pod's <c>clydeps.io/role</c>: <see cref="SeedPod.Role"/> (Start-ClydeSeed) or <see cref="SeedPod.PrePullRole"/> (Start-ClydePrePull).</summary>
+    public string Role { get; init; } = SeedPod.Role;
+
+    /// <summary>The pod's name; null for <see cref="SeedPod.PodName"/> of the run and index.</summary>
+    public string? PodName { get; init; }
+
+    /// <summary>More annotations (the pre-pull holder marker).</summary>
+    public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>What a seed pod's status says about its pull: still going, done (the digest kubelet resolved), or failed and why.</summary>
+/// <param name="Reason">A short reason: ErrImagePull, ImagePullBackOff, TagMoved, ContainerFailed, PodFailed, NodeLost, HelperImage, ...</param>
+public sealed record SeedPodObservation(bool Done, bool Failed, string? ImageId, string? Reason, string? Message, bool NodeLost)
+{
+    public static readonly SeedPodObservation Pending = new(false, false, null, null, null, false);
 }
 
 /// <summary>
@@ -53,6 +72,9 @@ public sealed record SeedPodOptions
 public static class SeedPod
 {
     public const string Role = "seed";
+
+    /// <summary>The role of Start-ClydePrePull's pods (same contract, pinned to a seeder).</summary>
+    public const string PrePullRole = "prepull";
     public const string ContainerName = "seed";
     public const string HelperContainerName = "clydeps-helper";
     public const string HelperVolume = "clydeps-helper";
@@ -87,6 +109,10 @@ public static class SeedPod
             [ImageAnnotation] = options.Image,
             [DigestAnnotation] = options.Digest,
         };
+        foreach (var (key, value) in options.Annotations)
+        {
+            annotations[key] = value;
+        }
         if (options.Workload is { } workload)
         {
             annotations[WorkloadAnnotation] = workload;
@@ -97,13 +123,13 @@ public static class SeedPod
             Kind = "Pod",
             Metadata = new V1ObjectMeta
             {
-                Name = PodName(options.RunId, index),
+                Name = options.PodName ?? PodName(options.RunId, index),
                 NamespaceProperty = options.Namespace,
                 Labels = new Dictionary<string, string>
                 {
                     [ProbePod.ManagedByLabel] = "ClydePS",
                     [ProbePod.RunLabel] = options.RunId,
-                    [ProbePod.RoleLabel] = Role,
+                    [ProbePod.RoleLabel] = options.Role,
                 },
                 Annotations = annotations,
             },
@@ -158,9 +184,76 @@ public static class SeedPod
         Limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new("32Mi") },
     };
 
+    /// <summary>Waiting reasons after which a seed pod will not start (kubelet only retries them slowly).</summary>
+    public static readonly IReadOnlySet<string> FatalWaiting = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
+    };
+
+    /// <summary>
+    /// Reads a seed (or pre-pull) pod's status: done once the <c>seed</c> container reports an imageID carrying one of
+    /// <paramref name="digests"/> (the node resolved the digest: never "Running"); failed on a fatal waiting reason, a
+    /// non-zero exit, a Failed phase, or an imageID with another digest (the tag moved since it was resolved).
+    /// </summary>
+    public static SeedPodObservation Observe(V1Pod pod, IReadOnlyCollection<string> digests, string expectedDigest, string helperImage)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        ArgumentNullException.ThrowIfNull(digests);
+        var seed = pod.Status?.ContainerStatuses?.FirstOrDefault(c => c.Name == ContainerName);
+        if (seed?.ImageID is { Length: > 0 } imageId)
+        {
+            return NodeImages.Matches(imageId, digests)
+                ? new SeedPodObservation(true, false, imageId, null, null, false)
+                : new SeedPodObservation(false, true, imageId, "TagMoved",
+                    $"kubelet pulled {imageId}, not {expectedDigest}: the tag moved since it was resolved; run again to pull the new digest", false);
+        }
+        foreach (var status in (pod.Status?.InitContainerStatuses ?? []).Concat(pod.Status?.ContainerStatuses ?? []))
+        {
+            if (status.State?.Waiting is { Reason: { } reason } waiting && FatalWaiting.Contains(reason))
+            {
+                return status.Name == HelperContainerName
+                    ? new SeedPodObservation(false, true, null, "HelperImage",
+                        $"the helper image {helperImage} cannot run ({reason}: {waiting.Message}); mirror it and pass -HelperImage", false)
+                    : new SeedPodObservation(false, true, null, reason, $"{reason}: {waiting.Message}", false);
+            }
+            if (status.State?.Terminated is { ExitCode: not 0 } term)
+            {
+                return new SeedPodObservation(false, true, null, "ContainerFailed",
+                    $"container {status.Name} exited {term.ExitCode} ({term.Reason}: {term.Message})", false);
+            }
+        }
+        if (pod.Status?.Phase is "Failed")
+        {
+            var lost = pod.Status.Reason is "NodeLost" or "Evicted" or "Terminated";
+            return new SeedPodObservation(false, true, null, lost ? "NodeLost" : "PodFailed",
+                $"the pod failed ({pod.Status.Reason}: {pod.Status.Message})", lost);
+        }
+        return SeedPodObservation.Pending;
+    }
+
+    /// <summary>The most recent non-fatal waiting reason of the pod's containers (ErrImagePull while kubelet retries), else null.</summary>
+    public static string? LastWaitingReason(V1Pod pod) =>
+        (pod.Status?.InitContainerStatuses ?? []).Concat(pod.Status?.ContainerStatuses ?? [])
+            .Select(s => s.State?.Waiting).FirstOrDefault(w => w?.Reason is "ErrImagePull" or "ImagePullBackOff") is { } w ? $"{w.Reason}: {w.Message}" : null;
+
+    /// <summary>Why a node event loses the pulls on that node ("the node was deleted", "the node became NotReady"), else null.</summary>
+    public static string? NodeLostReason(WatchEventType type, V1Node node) =>
+        type == WatchEventType.Deleted ? "the node was deleted" : node is not null && !NodeMapper.IsReady(node) ? "the node became NotReady" : null;
+
+    /// <summary>Creates the pod in its namespace (one request).</summary>
+    public static Task CreateAsync(ClusterGateway gateway, V1Pod pod, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        ArgumentNullException.ThrowIfNull(pod);
+        var ns = pod.Metadata.NamespaceProperty;
+        var role = pod.Metadata.Labels?.TryGetValue(ProbePod.RoleLabel, out var r) == true ? r : Role;
+        return gateway.CallAsync($"create {role} pod", $"{ns}/{pod.Metadata.Name}",
+            (c, t) => c.CoreV1.CreateNamespacedPodAsync(pod, ns, cancellationToken: t), ct);
+    }
+
     /// <summary>Whether a pod follows the seed contract: the role label, the helper init container and the seed command.</summary>
     public static bool IsSeedPod(V1Pod pod) =>
-        pod.Metadata?.Labels?.TryGetValue(ProbePod.RoleLabel, out var role) == true && role == Role
+        pod.Metadata?.Labels?.TryGetValue(ProbePod.RoleLabel, out var role) == true && role is Role or PrePullRole
         && pod.Spec?.Containers?.FirstOrDefault(c => c.Name == ContainerName) is { } c
         && c.Command is { } cmd && cmd.SequenceEqual(SeedCommand);
 }

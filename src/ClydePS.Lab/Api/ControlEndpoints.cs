@@ -11,6 +11,7 @@ namespace ClydePS.Lab.Api;
 ///   POST /clydelab/v1/stats/reset  zero the counters and the request log
 ///   GET  /clydelab/v1/requests     the most recent API requests (?limit=N, default 100, at most 2000)
 ///   POST /clydelab/v1/compact      forget the watch history (older resourceVersions then get 410 Expired)
+///   POST /clydelab/v1/nodes/{node}/imagegc  kubelet's image garbage collection on that node, now
 /// </summary>
 public static class ControlEndpoints
 {
@@ -36,6 +37,18 @@ public static class ControlEndpoints
         {
             lab.Store.Compact();
             return ResponseWriter.WriteBytesAsync(ctx, 200, JsonSerializer.SerializeToUtf8Bytes(new { resourceVersion = lab.Store.CurrentResourceVersion.ToString() }));
+        });
+        app.MapPost(Prefix + "/nodes/{node}/imagegc", (HttpContext ctx, string node) =>
+        {
+            try
+            {
+                var gc = Kubelet.ImageGarbageCollector.Collect(lab, node);
+                return ResponseWriter.WriteBytesAsync(ctx, 200, JsonSerializer.SerializeToUtf8Bytes(new { node = gc.Node, removed = gc.Removed, kept = gc.Kept }));
+            }
+            catch (KeyNotFoundException e)
+            {
+                return ResponseWriter.WriteBytesAsync(ctx, 404, JsonSerializer.SerializeToUtf8Bytes(new { message = e.Message }));
+            }
         });
         app.MapGet(Prefix + "/info", (HttpContext ctx) =>
         {

@@ -130,6 +130,27 @@ public sealed class TransferImagePuller : IImagePuller, IAsyncDisposable
         });
     }
 
+    /// <summary>
+    /// Image garbage collection: removes the image's layers from the node, except layers of <paramref name="keep"/> (images still
+    /// in use there), so the next pull of the image fetches them again.
+    /// </summary>
+    public void RemoveImage(string nodeName, string image, IEnumerable<string> keep)
+    {
+        var arch = Architecture(FindNode(nodeName));
+        if (Catalog.Resolve(image) is not { Missing: false } ci || ci.ForArchitecture(arch) is not { } platform) return;
+        var kept = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var k in keep)
+            if (Catalog.Resolve(k) is { Missing: false } kc && kc.ForArchitecture(arch) is { } kp)
+                foreach (var l in kp.Layers) kept.Add(l.Digest);
+        Driver.Run(net =>
+        {
+            EnsureNode(net, nodeName);
+            foreach (var layer in platform.Layers.Where(l => !kept.Contains(l.Digest)))
+                net.RemoveLayer(nodeName, layer.Digest);
+            return true;
+        });
+    }
+
     public ImageFacts? Describe(string image) =>
         Catalog.Resolve(image) is { Missing: false } ci
             ? new ImageFacts(image, ci.Digest, ci.ForArchitecture("amd64")?.SizeBytes ?? 0, ci.HasShell)
