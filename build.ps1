@@ -47,8 +47,8 @@ $Version = ([string]$props.Project.PropertyGroup.ClydePSVersion).Trim()
 $ModuleDir = Join-Path $Out "ClydePS/$Version"
 $ModuleManifest = Join-Path $ModuleDir 'ClydePS.psd1'
 
-# Debian packages the tests and the demo need (installed when missing, so a fresh machine works).
-$DebianPackages = @('docker-registry', 'skopeo', 'apache2-utils', 'iproute2', 'busybox')
+# Debian packages the tests and the demo need (installed when missing, so a fresh machine works; chromium renders the HTML report in tests).
+$DebianPackages = @('docker-registry', 'skopeo', 'apache2-utils', 'iproute2', 'busybox', 'chromium')
 
 function Write-Step([string] $Text) { Write-Host "==> $Text" }
 

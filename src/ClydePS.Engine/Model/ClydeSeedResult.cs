@@ -113,5 +113,14 @@ public sealed class ClydeSeedResult
     /// <summary>Seed pods still held (names in Namespace), until the workload's pod runs on their nodes.</summary>
     public string[] SeedPods { get; init; } = [];
 
+    /// <summary>The monitor's bandwidth threshold (MB/s) the decisions were judged against; null when not recorded.</summary>
+    public double? MonitorBandwidthThreshold { get; init; }
+
+    /// <summary>The monitor's jitter threshold (ms); null when not recorded.</summary>
+    public double? MonitorJitterThreshold { get; init; }
+
+    /// <summary>The monitor's drop-rate threshold (%); null when not recorded.</summary>
+    public double? MonitorDropThreshold { get; init; }
+
     public override string ToString() => $"{Image}: {Seeded}/{Target} seeded ({Strategy}, {NetworkClass})";
 }

@@ -341,6 +341,9 @@ public sealed class SeedExecutor(ClusterGateway gateway)
                 Start = start,
                 Duration = end - start,
                 SeedPods = held,
+                MonitorBandwidthThreshold = _req.Policy.Thresholds.BandwidthMBps,
+                MonitorJitterThreshold = _req.Policy.Thresholds.JitterMs,
+                MonitorDropThreshold = _req.Policy.Thresholds.DropRatePct,
             };
         }
 
