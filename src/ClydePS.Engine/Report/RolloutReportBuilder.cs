@@ -151,9 +151,10 @@ public static class RolloutReportBuilder
 
         var metrics = new List<MetricSeries>
         {
-            Series("Bandwidth", "MB/s", s.Decisions, d => d.BandwidthMBps, s.MonitorBandwidthThreshold, true, origin),
-            Series("Jitter", "ms", s.Decisions, d => d.JitterMs, s.MonitorJitterThreshold, false, origin),
-            Series("Drop rate", "%", s.Decisions, d => d.DropRatePct, s.MonitorDropThreshold, false, origin),
+            // A window without (successful) samples measured nothing: it is in the decisions table, not on the chart.
+            Series("Bandwidth", "MB/s", s.Decisions, d => d.SuccessfulSamples > 0 ? d.BandwidthMBps : null, s.MonitorBandwidthThreshold, true, origin),
+            Series("Jitter", "ms", s.Decisions, d => d.SuccessfulSamples > 0 ? d.JitterMs : null, s.MonitorJitterThreshold, false, origin),
+            Series("Drop rate", "%", s.Decisions, d => d.Samples > 0 ? d.DropRatePct : null, s.MonitorDropThreshold, false, origin),
         };
         var metricMarkers = s.Decisions.Where(d => d.Kind is "Wave" or "Deploy" or "Abort" or "Failure")
             .Select(d => new ReportMarker(d.Kind, Math.Max(0, (d.Time - origin).TotalSeconds), d.Kind)).ToList();

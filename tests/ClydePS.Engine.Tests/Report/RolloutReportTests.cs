@@ -42,6 +42,7 @@ public sealed class RolloutReportTests
             Decisions =
             [
                 new ClydeSeedDecision { Time = T0, Kind = "Wave", Verdict = "Info", Narrative = "wave 1: 1 node from the registry" },
+                new ClydeSeedDecision { Time = T0.AddSeconds(10), Kind = "Window", BandwidthMBps = 0, DropRatePct = 0, Verdict = "Undecided", Narrative = "window 1: 0 of 0 samples succeeded" },
                 new ClydeSeedDecision { Time = T0.AddSeconds(20), Kind = "Window", BandwidthMBps = 61.5, JitterMs = 4.2, DropRatePct = 0, Samples = 10, SuccessfulSamples = 10, Verdict = "Healthy", Narrative = "window healthy" },
                 new ClydeSeedDecision { Time = T0.AddSeconds(30), Kind = "Monitoring", BandwidthMBps = 12.25, JitterMs = 31, DropRatePct = 5, Samples = 10, SuccessfulSamples = 9, Verdict = "Unhealthy", Narrative = evilNode is null ? "bandwidth below the threshold" : Evil },
                 new ClydeSeedDecision { Time = T0.AddSeconds(41), Kind = "Wave", Verdict = "Info", Narrative = "wave 2: 3 nodes from peers" },
@@ -113,6 +114,8 @@ public sealed class RolloutReportTests
         Assert.Contains("threshold (maximum) 20 ms", html);
         Assert.Contains("threshold (maximum) 1 %", html);
         Assert.Equal(3, Count(html, "data-verdict=\"Unhealthy\""));
+        Assert.Equal(0, Count(html, "data-verdict=\"Undecided\""));   // a window without samples measured nothing
+        Assert.Contains("<td>window 1: 0 of 0 samples succeeded</td>", html);
         Assert.Contains("<td>bandwidth below the threshold</td>", html);
         Assert.Contains("seeding done 1:10", html);
         Assert.Contains("DaemonSet rolled out 2:45", html);
