@@ -124,17 +124,28 @@ public static class SvgTimelineWriter
             }
             sb.Append("</g>\n");
         }
-        // Markers (bounds, deploy, end) over the rows, their labels staggered in three lanes above the axis labels.
-        var lane = 0;
+        // Markers (bounds, deploy, end) over the rows; each label takes the first of three lanes above the axis labels
+        // where it does not overlap the previous label (about 5.5 px per character at 10 px).
+        var laneEnds = new double[3];
+        Array.Fill(laneEnds, double.NegativeInfinity);
         foreach (var m in t.Markers.OrderBy(m => m.Seconds))
         {
             var x = X(Math.Min(m.Seconds, span));
             var color = MarkerColors.TryGetValue(m.Kind, out var c) ? c : "#34495e";
-            var labelY = 28 + 10 * (lane++ % 3);
-            var anchor = x > LabelWidth + plot * 0.7 ? "end" : "start";
+            var label = $"{m.Label} {RolloutReportBuilder.Time(TimeSpan.FromSeconds(m.Seconds))}";
+            var width = 5.5 * label.Length;
+            var anchor = x + 3 + width > Width - 4 ? "end" : "start";
             var textX = anchor == "end" ? x - 3 : x + 3;
+            var (from, to) = anchor == "end" ? (textX - width, textX) : (textX, textX + width);
+            var lane = Array.FindIndex(laneEnds, e => e + 4 <= from);
+            if (lane < 0)
+            {
+                lane = Array.IndexOf(laneEnds, laneEnds.Min());
+            }
+            laneEnds[lane] = to;
+            var labelY = 28 + 10 * lane;
             sb.Append(Inv, $"<g class=\"marker\" data-kind=\"{Escape(m.Kind)}\"><line x1=\"{x:0.#}\" y1=\"{labelY + 2}\" x2=\"{x:0.#}\" y2=\"{bottom}\" stroke=\"{color}\" stroke-width=\"1.5\" stroke-dasharray=\"5,3\"/>");
-            sb.Append(Inv, $"<text x=\"{textX:0.#}\" y=\"{labelY}\" text-anchor=\"{anchor}\" fill=\"{color}\" font-size=\"10\">{Escape(m.Label)} {Escape(RolloutReportBuilder.Time(TimeSpan.FromSeconds(m.Seconds)))}</text></g>\n");
+            sb.Append(Inv, $"<text x=\"{textX:0.#}\" y=\"{labelY}\" text-anchor=\"{anchor}\" fill=\"{color}\" font-size=\"10\">{Escape(label)}</text></g>\n");
         }
         if (t.Rows.Count == 0)
         {
