@@ -59,11 +59,13 @@ Describe 'Export-ClydeRolloutReport HTML, rendered by Chromium' {
         @($rows | Sort-Object) | Should -Be $pulled
         foreach ($node in $pulled) { $dom | Should -Match ">$([regex]::Escape($node))</text>" }
         # The Lab says where the bytes came from: the first wave from the registry, later ones from peers.
-        # The monitor finds the registry below 500 MB/s, so the policy doubles (from peers where the mirror has the
-        # layers: the policy records such waves as Unknown) instead of expanding from the registry.
-        $sources = @($Seed.Waves.Source | Sort-Object -Unique)
-        $sources | Should -Contain 'Registry'
-        $sources.Count | Should -Be 2
+        # The monitor finds the registry below 500 MB/s, so the policy doubles from peers instead of expanding from
+        # the registry; the Lab records each seed pull's bytes by source, so the report knows where they came from.
+        @($Seed.Pulls | Where-Object Wave -eq 1).Source | Should -Be 'Registry'
+        @($Seed.Pulls | Where-Object Wave -eq 2 | ForEach-Object Source | Sort-Object -Unique) | Should -Be 'Peers'
+        $sources = @($Seed.Pulls.Source | Sort-Object -Unique)
+        $sources | Should -Be @('Peers', 'Registry')
+        $dom | Should -Match '<th>Pulls from peers</th><td>2</td>'
         foreach ($source in $sources) { $dom | Should -Match "<rect class=`"bar`" data-source=`"$source`"" }
         foreach ($source in $sources) { $dom | Should -Match "<text[^>]*class=`"legend-label`"[^>]*>$source</text>" }
         $dom | Should -Match 'data-verdict="Unhealthy"'

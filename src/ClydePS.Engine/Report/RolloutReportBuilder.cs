@@ -92,7 +92,7 @@ public static class RolloutReportBuilder
         var waveSource = s.Waves.GroupBy(w => w.Number).ToDictionary(g => g.Key, g => g.First().Source);
         var end = Sec(s.Duration);
         string SourceOf(ClydeSeedPull p) => !p.Succeeded ? (p.End is null ? "Unfinished" : "Failed")
-            : waveSource.TryGetValue(p.Wave, out var src) && src.Length > 0 ? src : "Unknown";
+            : p.Source ?? (waveSource.TryGetValue(p.Wave, out var src) && src.Length > 0 ? src : "Unknown");
 
         var rows = s.Pulls.GroupBy(p => p.Node, StringComparer.Ordinal).Select(g => new ReportRow
         {

@@ -610,6 +610,10 @@ public sealed class SeedExecutor(ClusterGateway gateway)
             pull.Duration = duration;
             pull.Succeeded = true;
             pull.ImageId = imageId;
+            if (LabInfo.PulledBytes(pod.Metadata?.Annotations, SeedPod.ContainerName) is { } bytes)
+            {
+                (pull.BytesFromRegistry, pull.BytesFromPeers) = bytes;
+            }
             pull.MBps = duration > TimeSpan.Zero ? _req.Image.SizeBytes / ProbeMetrics.BytesPerMB / duration.TotalSeconds : null;
             log?.Invoke($"Node {node} seeded in {duration.TotalSeconds:0.#} s{(pull.MBps is { } r ? $" ({r:0.#} MB/s)" : "")}: {imageId}.");
             CloseWaves(now);

@@ -322,3 +322,55 @@ public sealed class RolloutReportTests
         }
     }
 }
+
+public sealed class PullSourceTests
+{
+    [Theory]
+    [InlineData("registry=100,peers=0", 100L, 0L)]
+    [InlineData("peers=7, registry=3", 3L, 7L)]
+    public void TheLabsPulledBytesAnnotationIsRead(string value, long registry, long peers)
+    {
+        var annotations = new Dictionary<string, string> { [ClydePS.Engine.Kube.LabInfo.PulledBytesAnnotationPrefix + "seed"] = value };
+        Assert.Equal((registry, peers), ClydePS.Engine.Kube.LabInfo.PulledBytes(annotations, "seed"));
+        Assert.Null(ClydePS.Engine.Kube.LabInfo.PulledBytes(annotations, "other"));
+        Assert.Equal((registry, peers), ClydePS.Engine.Kube.LabInfo.PulledBytes(
+            new Dictionary<string, string> { [ClydePS.Engine.Kube.LabInfo.PulledBytesAnnotationPrefix + "seed"] = ClydePS.Engine.Kube.LabInfo.FormatPulledBytes(registry, peers) }, "seed"));
+    }
+
+    [Theory]
+    [InlineData("registry=x,peers=1")]
+    [InlineData("peers=1")]
+    [InlineData("")]
+    public void AMalformedAnnotationMeansUnknown(string value) =>
+        Assert.Null(ClydePS.Engine.Kube.LabInfo.PulledBytes(new Dictionary<string, string> { [ClydePS.Engine.Kube.LabInfo.PulledBytesAnnotationPrefix + "seed"] = value }, "seed"));
+
+    [Theory]
+    [InlineData(100L, 0L, "Registry")]
+    [InlineData(0L, 100L, "Peers")]
+    [InlineData(1L, 100L, "Mixed")]
+    [InlineData(0L, 0L, null)]
+    [InlineData(null, null, null)]
+    public void APullsSourceFollowsItsBytes(long? registry, long? peers, string? source) =>
+        Assert.Equal(source, new ClydeSeedPull { BytesFromRegistry = registry, BytesFromPeers = peers }.Source);
+
+    [Fact]
+    public void TheReportPrefersThePullsOwnSourceToItsWaves()
+    {
+        var t0 = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+        var seed = new ClydeSeedResult
+        {
+            Image = "i",
+            Start = t0,
+            Duration = TimeSpan.FromSeconds(10),
+            Waves = [new ClydeSeedWave { Number = 1, Nodes = ["a", "b"], Start = t0, Source = "Unknown" }],
+            Pulls =
+            [
+                new ClydeSeedPull { Node = "a", Wave = 1, Start = t0, End = t0.AddSeconds(5), Succeeded = true, BytesFromPeers = 10, BytesFromRegistry = 0 },
+                new ClydeSeedPull { Node = "b", Wave = 1, Start = t0, End = t0.AddSeconds(5), Succeeded = true },
+            ],
+        };
+        var bars = ClydePS.Engine.Report.RolloutReportBuilder.Build(seed, null, []).Sections.Single().Timeline!.Rows.ToDictionary(r => r.Label, r => r.Bars.Single().Source);
+        Assert.Equal("Peers", bars["a"]);
+        Assert.Equal("Unknown", bars["b"]);
+    }
+}
