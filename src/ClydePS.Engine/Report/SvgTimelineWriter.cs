@@ -140,7 +140,11 @@ public static class SvgTimelineWriter
             var lane = Array.FindIndex(laneEnds, e => e + 4 <= from);
             if (lane < 0)
             {
+                // Every lane is taken here: the label moves right of the lane that frees first.
                 lane = Array.IndexOf(laneEnds, laneEnds.Min());
+                anchor = "start";
+                textX = laneEnds[lane] + 6;
+                to = textX + width;
             }
             laneEnds[lane] = to;
             var labelY = 28 + 10 * lane;
