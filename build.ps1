@@ -10,7 +10,7 @@
                'N passed, N failed' and the exit code is non-zero on any failure
       Demo     Build, then run the demo on a Lab cluster
       Docs     turn docs/ markdown into MAML help inside the assembled module
-      Bench    run the benchmarks under bench/
+      Bench    run the benchmarks under bench/ (-Bench Name,... for some), then write bench/results.md
       Package  Build, then pack the module folder as a .nupkg into out/
       Clean    remove out/ and every bin/ and obj/ folder
 
@@ -30,7 +30,10 @@ param(
     [switch] $Smoke,
 
     # Demo and Bench: use the module already assembled in out/ instead of building first.
-    [switch] $SkipBuild
+    [switch] $SkipBuild,
+
+    # Bench only: the benchmarks to run, by name (bench/<Name>.Bench.ps1); default all.
+    [string[]] $Bench
 )
 
 $ErrorActionPreference = 'Stop'
@@ -47,8 +50,8 @@ $Version = ([string]$props.Project.PropertyGroup.ClydePSVersion).Trim()
 $ModuleDir = Join-Path $Out "ClydePS/$Version"
 $ModuleManifest = Join-Path $ModuleDir 'ClydePS.psd1'
 
-# Debian packages the tests and the demo need (installed when missing, so a fresh machine works).
-$DebianPackages = @('docker-registry', 'skopeo', 'apache2-utils', 'iproute2', 'busybox')
+# Debian packages the tests and the demo need (installed when missing, so a fresh machine works; chromium renders the HTML report in tests).
+$DebianPackages = @('docker-registry', 'skopeo', 'apache2-utils', 'iproute2', 'busybox', 'chromium')
 
 function Write-Step([string] $Text) { Write-Host "==> $Text" }
 
@@ -287,6 +290,11 @@ function Invoke-Demo {
             Write-Host "Seed pods left after the rollout: $($seedPods.Count)"
             if ($seedPods.Count -ne 0) { throw 'Demo expected every seed pod to be released.' }
             $seeded = $seed.Duration + $ds.Duration
+            $reportPath = Join-Path $Out 'demo/rollout-report.html'
+            $null = New-Item -ItemType Directory -Force (Split-Path $reportPath)
+            Write-Host "> `$seed, `$ds | Export-ClydeRolloutReport -Path $reportPath -PassThru"
+            $report = $seed, $ds | Export-ClydeRolloutReport -Path $reportPath -PassThru
+            Write-Host "Rollout report ($([math]::Round($report.Length / 1KB)) KB, self-contained HTML): $($report.FullName)"
             if (Get-Command kubectl -ErrorAction Ignore) {
                 Write-Host '> kubectl get daemonset llm   (an independent client of the Lab)'
                 $cache = Join-Path ([IO.Path]::GetTempPath()) "clydeps-kubectl-$([guid]::NewGuid().ToString('N'))"
@@ -318,6 +326,7 @@ function Invoke-Demo {
     $ratio = $direct.Duration.TotalSeconds / [Math]::Max(1, $seeded.TotalSeconds)
     Write-Host ("Seeded rollout: {0:0} s (seeding {1:0} s + DaemonSet {2:0} s); direct rollout: {3:0} s; {4:0.0}x faster (Lab time)." -f `
         $seeded.TotalSeconds, $seed.Duration.TotalSeconds, $ds.Duration.TotalSeconds, $direct.Duration.TotalSeconds, $ratio)
+    Write-Host "HTML report of the seeded rollout: $($report.FullName)"
     Write-Host 'Demo finished.'
 }
 
@@ -325,9 +334,44 @@ function Invoke-Demo {
 
 function Invoke-Bench {
     $benches = @(Get-ChildItem (Join-Path $Root 'bench') -Filter '*.Bench.ps1' -ErrorAction Ignore)
+    if ($Bench) {
+        $Bench = @($Bench -split ',' | ForEach-Object Trim | Where-Object { $_ })   # 'A,B' from a command line is one string
+        $unknown = @($Bench | Where-Object { $_ -notin ($benches.Name -replace '\.Bench\.ps1$') })
+        if ($unknown) { throw "No benchmark named $($unknown -join ', '): the benchmarks are $(($benches.Name -replace '\.Bench\.ps1$') -join ', ')." }
+        $benches = @($benches | Where-Object { ($_.Name -replace '\.Bench\.ps1$') -in $Bench })
+    }
     if ($benches.Count -eq 0) { Write-Step 'No benchmarks yet (bench/*.Bench.ps1).'; return }
     Import-Module $ModuleManifest -Force
-    foreach ($bench in $benches) { Write-Step "Bench: $($bench.Name)"; & $bench.FullName -ModuleManifest $ModuleManifest }
+    $ran = foreach ($benchFile in $benches) {
+        Write-Step "Bench: $($benchFile.Name)"
+        & $benchFile.FullName -ModuleManifest $ModuleManifest | Out-Host
+        $benchFile.Name -replace '\.Bench\.ps1$'
+    }
+    Write-BenchIndex @($ran)
+}
+
+# bench/results.md: the command and date of this run, then every result file (each keeps its own command and date).
+function Write-BenchIndex([string[]] $Ran) {
+    $resultsDir = Join-Path $Root 'bench/results'
+    $commit = (git -C $Root rev-parse --short HEAD 2>$null)
+    $command = 'dotnet pwsh ./build.ps1 Bench' + $(if ($Bench) { " -Bench $($Bench -join ',')" } else { '' }) + $(if ($SkipBuild) { ' -SkipBuild' } else { '' })
+    $order = 'Simulation', 'Lab', 'NodeNetwork', 'Startup'
+    $files = @(Get-ChildItem $resultsDir -Filter '*.md' -ErrorAction Ignore |
+            Sort-Object { $i = [array]::IndexOf($order, $_.BaseName); if ($i -lt 0) { 99 } else { $i } }, Name)
+    $lines = @(
+        '# ClydePS benchmarks', ''
+        "Last run: ``$command`` on $([Environment]::ProcessorCount) cores, $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC, at commit $commit; it ran $(($Ran | ForEach-Object { ""bench/$_.Bench.ps1"" }) -join ', '). The sections below are the result files in bench/results/, each with the command and date it was measured with (a section not run this time keeps its earlier date).", ''
+        '| section | file | run this time |', '|---|---|---|'
+        $files | ForEach-Object { "| $($_.BaseName) | [results/$($_.Name)](results/$($_.Name)) | $(if ($_.BaseName -in $Ran) { 'yes' } else { 'no' }) |" }
+        ''
+    )
+    foreach ($file in $files) {
+        # Demote the file's headings one level and point its relative links into results/.
+        $text = (Get-Content -Raw $file.FullName) -replace '(?m)^#', '##' -replace '\]\((?!https?:|#|results/)([^)]+)\)', '](results/$1)'
+        $lines += $text.TrimEnd(), ''
+    }
+    $lines | Set-Content (Join-Path $Root 'bench/results.md')
+    Write-Step "Bench index: $(Join-Path $Root 'bench/results.md')"
 }
 
 function Invoke-Package {

@@ -13,6 +13,7 @@
     FormatsToProcess     = @('ClydePS.format.ps1xml')
     TypesToProcess       = @('ClydePS.types.ps1xml')
     CmdletsToExport      = @(
+        'Export-ClydeRolloutReport'
         'Get-ClydeFlexAllocation'
         'Get-ClydeFlexTemplate'
         'Get-ClydeImage'

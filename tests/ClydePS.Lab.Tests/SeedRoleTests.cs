@@ -51,6 +51,11 @@ public class SeedRoleTests
         var digest = lab.Host.Images.Resolve(Shellless)!.Digest;
         Assert.EndsWith("@" + digest, seed.ImageID);
         Assert.Equal(0, Assert.Single(done.Status.InitContainerStatuses).State.Terminated.ExitCode);
+        // The Lab records on seed pods where the image's bytes came from (no P2P here: all from the registry).
+        var bytes = ClydePS.Engine.Kube.LabInfo.PulledBytes(done.Metadata.Annotations, SeedPod.ContainerName);
+        Assert.NotNull(bytes);
+        Assert.True(bytes.Value.Registry >= 64L << 20, $"registry bytes {bytes.Value.Registry}");
+        Assert.Equal(0, bytes.Value.Peers);
     }
 
     [Fact]
@@ -126,5 +131,6 @@ public class SeedRoleTests
         var done = await WaitDoneAsync(client, pod.Metadata.Name);
         Assert.Equal("Failed", done.Status.Phase);
         Assert.Equal("StartError", Assert.Single(done.Status.ContainerStatuses).State.Terminated.Reason);
+        Assert.Null(ClydePS.Engine.Kube.LabInfo.PulledBytes(done.Metadata.Annotations, SeedPod.ContainerName));   // only seed pods are annotated
     }
 }

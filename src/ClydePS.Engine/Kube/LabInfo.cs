@@ -13,6 +13,36 @@ public sealed record LabInfo(double TimeScale, IReadOnlyDictionary<string, strin
 {
     public const string ExtensionName = "clydeps.io/lab";
 
+    /// <summary>
+    /// The Lab's kubelet records on ClydePS seed pods where a container's image bytes came from:
+    /// <c>lab.clydeps.io/pulled.&lt;container&gt;: registry=&lt;bytes&gt;,peers=&lt;bytes&gt;</c> (a real cluster does not say).
+    /// </summary>
+    public const string PulledBytesAnnotationPrefix = "lab.clydeps.io/pulled.";
+
+    /// <summary>The annotation value for a pull's bytes by source.</summary>
+    public static string FormatPulledBytes(long registry, long peers) =>
+        string.Create(CultureInfo.InvariantCulture, $"registry={registry},peers={peers}");
+
+    /// <summary>Reads a container's pulled bytes by source from a pod's annotations; null when the Lab did not record them.</summary>
+    public static (long Registry, long Peers)? PulledBytes(IDictionary<string, string>? annotations, string container)
+    {
+        if (annotations is null || !annotations.TryGetValue(PulledBytesAnnotationPrefix + container, out var value))
+        {
+            return null;
+        }
+        long? registry = null, peers = null;
+        foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = part.Split('=', 2);
+            if (kv.Length == 2 && long.TryParse(kv[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+            {
+                if (kv[0] == "registry") registry = n;
+                else if (kv[0] == "peers") peers = n;
+            }
+        }
+        return registry is { } r && peers is { } p ? (r, p) : null;
+    }
+
     /// <summary>The Lab's OCI registry mirror (its base URL; containerd-style <c>/v2/...?ns=&lt;host&gt;</c>), or null.</summary>
     public string? RegistryMirror => Properties.TryGetValue("registryMirror", out var m) && m.Length > 0 ? m : null;
 

@@ -61,6 +61,21 @@ public sealed class ClydeSeedPull
     /// <summary>The imageID kubelet reported: the proof of the pull.</summary>
     public string? ImageId { get; set; }
 
+    /// <summary>Bytes the node got from the registry, where known (the Lab says; a real cluster does not).</summary>
+    public long? BytesFromRegistry { get; set; }
+
+    /// <summary>Bytes the node got from peers' P2P mirrors, where known.</summary>
+    public long? BytesFromPeers { get; set; }
+
+    /// <summary>Registry, Peers or Mixed from the bytes by source; null when they are not known (see the wave's Source).</summary>
+    public string? Source => (BytesFromRegistry, BytesFromPeers) switch
+    {
+        ({ } r, { } p) when r > 0 && p > 0 => "Mixed",
+        ({ } r, _) when r > 0 => "Registry",
+        (_, { } p) when p > 0 => "Peers",
+        _ => null,
+    };
+
     public override string ToString() => Succeeded ? $"{Node} {Duration?.TotalSeconds:0.#} s" : $"{Node} failed: {Error}";
 }
 
@@ -112,6 +127,15 @@ public sealed class ClydeSeedResult
 
     /// <summary>Seed pods still held (names in Namespace), until the workload's pod runs on their nodes.</summary>
     public string[] SeedPods { get; init; } = [];
+
+    /// <summary>The monitor's bandwidth threshold (MB/s) the decisions were judged against; null when not recorded.</summary>
+    public double? MonitorBandwidthThreshold { get; init; }
+
+    /// <summary>The monitor's jitter threshold (ms); null when not recorded.</summary>
+    public double? MonitorJitterThreshold { get; init; }
+
+    /// <summary>The monitor's drop-rate threshold (%); null when not recorded.</summary>
+    public double? MonitorDropThreshold { get; init; }
 
     public override string ToString() => $"{Image}: {Seeded}/{Target} seeded ({Strategy}, {NetworkClass})";
 }

@@ -335,6 +335,9 @@ public sealed class SeedExecutor(ClusterGateway gateway)
                 Start = start,
                 Duration = end - start,
                 SeedPods = held,
+                MonitorBandwidthThreshold = _req.Policy.Thresholds.BandwidthMBps,
+                MonitorJitterThreshold = _req.Policy.Thresholds.JitterMs,
+                MonitorDropThreshold = _req.Policy.Thresholds.DropRatePct,
             };
         }
 
@@ -578,6 +581,10 @@ public sealed class SeedExecutor(ClusterGateway gateway)
             pull.Duration = duration;
             pull.Succeeded = true;
             pull.ImageId = imageId;
+            if (LabInfo.PulledBytes(pod.Metadata?.Annotations, SeedPod.ContainerName) is { } bytes)
+            {
+                (pull.BytesFromRegistry, pull.BytesFromPeers) = bytes;
+            }
             pull.MBps = duration > TimeSpan.Zero ? _req.Image.SizeBytes / ProbeMetrics.BytesPerMB / duration.TotalSeconds : null;
             log?.Invoke($"Node {node} seeded in {duration.TotalSeconds:0.#} s{(pull.MBps is { } r ? $" ({r:0.#} MB/s)" : "")}: {imageId}.");
             CloseWaves(now);

@@ -206,7 +206,7 @@ public sealed class TransferImagePuller : IImagePuller, IAsyncDisposable
         {
             case PullStatus.Completed:
                 progress?.Report((result.TotalBytes, result.TotalBytes));
-                return new PulledImage(image, ci.ImageId, platform.SizeBytes, ci.HasShell);
+                return new PulledImage(image, ci.ImageId, platform.SizeBytes, ci.HasShell, result.BytesFromRegistry, result.BytesFromPeers);
             case PullStatus.Cancelled:
                 throw new OperationCanceledException(cancellationToken);
             default:

@@ -20,7 +20,7 @@ public interface IImagePuller
 }
 
 /// <summary>A completed pull: the reference, the <c>imageID</c> kubelet reports (<c>repo@sha256:...</c>) and the size.</summary>
-public sealed record PulledImage(string Image, string ImageId, long SizeBytes, bool HasShell);
+public sealed record PulledImage(string Image, string ImageId, long SizeBytes, bool HasShell, long BytesFromRegistry = 0, long BytesFromPeers = 0);
 
 public sealed record ImageFacts(string Image, string Digest, long SizeBytes, bool HasShell);
 

@@ -18,6 +18,9 @@ public sealed class ContainerRuntime
     public bool Ready { get; set; }
     public bool? Started { get; set; }
     public string? ImageId { get; set; }
+
+    /// <summary>The last pull's bytes by source (recorded on ClydePS seed pods, see LabInfo.PulledBytesAnnotationPrefix).</summary>
+    public (long Registry, long Peers)? PulledBytes { get; set; }
     public string? ContainerId { get; set; }
     public ContainerLog? Current { get; set; }
     public ContainerLog? Previous { get; set; }
@@ -208,6 +211,18 @@ public sealed class PodWorker
         }).ToList(),
     };
 
+    /// <summary>On ClydePS seed pods only: where each container's image bytes came from (the Lab knows; a real kubelet does not say).</summary>
+    void RecordPulledBytes(V1Pod p)
+    {
+        if (p.Metadata.Labels?.TryGetValue(ClydePS.Engine.Probe.ProbePod.RoleLabel, out var role) != true || role != ClydePS.Engine.Seeding.SeedPod.Role) return;
+        foreach (var c in Containers.Where(c => c.PulledBytes is not null))
+        {
+            p.Metadata.Annotations ??= new Dictionary<string, string>();
+            p.Metadata.Annotations[ClydePS.Engine.Kube.LabInfo.PulledBytesAnnotationPrefix + c.Spec.Name] =
+                ClydePS.Engine.Kube.LabInfo.FormatPulledBytes(c.PulledBytes!.Value.Registry, c.PulledBytes.Value.Peers);
+        }
+    }
+
     /// <summary>Writes the pod status as kubelet's status manager does.</summary>
     void Flush()
     {
@@ -250,6 +265,7 @@ public sealed class PodWorker
                     s.Conditions = conds;
                     s.InitContainerStatuses = InitContainers.Count > 0 ? InitContainers.Select(StatusOf).ToList() : null;
                     s.ContainerStatuses = Containers.Select(StatusOf).ToList();
+                    RecordPulledBytes(p);
                     return p;
                 });
                 _pod = (V1Pod)stored.Object;
@@ -376,6 +392,7 @@ public sealed class PodWorker
                 var pulled = await _m.Puller.PullAsync(_node, image, null, pullCancel.Token);
                 var took = _lab.Clock.UtcNow - started;
                 c.ImageId = pulled.ImageId;
+                c.PulledBytes = (pulled.BytesFromRegistry, pulled.BytesFromPeers);
                 Event("Normal", "Pulled",
                     $"Successfully pulled image \"{image}\" in {GoFormat.Duration(took)} ({GoFormat.Duration(took)} including waiting). Image size: {pulled.SizeBytes} bytes.", c);
                 _m.NoteImage(_node, pulled);
