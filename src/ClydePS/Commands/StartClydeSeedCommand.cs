@@ -58,16 +58,19 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
     [ValidateNotNullOrEmpty]
     public string? DaemonSetName { get; set; }
 
-    /// <summary>Adaptive or Doubling (a string: parameter types never name engine types, which load in their own context).</summary>
+    /// <summary>
+    /// Pipelined (default: no wave barriers, a node starts as soon as a holder can feed it), Adaptive (clydectl's
+    /// bandwidth-monitored doubling) or Doubling. A string: parameter types never name engine types, which load in their own context.
+    /// </summary>
     [Parameter]
-    [ValidateSet(nameof(SeedStrategy.Adaptive), nameof(SeedStrategy.Doubling))]
-    public string Strategy { get; set; } = nameof(SeedStrategy.Adaptive);
+    [ValidateSet(nameof(SeedStrategy.Pipelined), nameof(SeedStrategy.Adaptive), nameof(SeedStrategy.Doubling))]
+    public string Strategy { get; set; } = nameof(SeedStrategy.Pipelined);
 
     /// <summary>Classic doubling only (same as -Strategy Doubling).</summary>
     [Parameter]
     public SwitchParameter DisableBandwidthAware { get; set; }
 
-    /// <summary>Seeding stops once this share of the eligible nodes holds the image (0 &lt; ratio &lt;= 1).</summary>
+    /// <summary>Seeding stops once this share of the eligible nodes holds the image (0 &lt; ratio &lt;= 1); default 0.5, and 1 for Pipelined.</summary>
     [Parameter]
     public double StopRatio { get; set; } = 0.5;
 
@@ -211,6 +214,7 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
     {
         Strategy = DisableBandwidthAware ? SeedStrategy.Doubling : Enum.Parse<SeedStrategy>(Strategy, ignoreCase: true),
         StopRatio = StopRatio,
+        PipelinedStopRatio = MyInvocation.BoundParameters.ContainsKey(nameof(StopRatio)) ? StopRatio : 1,
         InitialSeeds = MyInvocation.BoundParameters.ContainsKey(nameof(InitialSeeds)) ? InitialSeeds : null,
         PublicSeeds = PublicSeeds,
         MonitorInterval = MonitorInterval,
