@@ -202,6 +202,19 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
             RequirePositiveTimeout(Timeout);
         }
 
+        if (!DisableBandwidthAware && Strategy.Equals(nameof(SeedStrategy.Pipelined), StringComparison.OrdinalIgnoreCase))
+        {
+            string[] unused = new[]
+            {
+                nameof(InitialSeeds), nameof(PublicSeeds), nameof(MonitorInterval), nameof(MonitorWindow), nameof(MonitorImage),
+                nameof(MonitorBandwidthThreshold), nameof(MonitorJitterThreshold), nameof(MonitorDropThreshold),
+            }.Where(MyInvocation.BoundParameters.ContainsKey).ToArray();
+            if (unused.Length > 0)
+            {
+                WriteWarning($"-{string.Join(", -", unused)} apply to the wave strategies only; Pipelined starts each node when a holder can feed it. Add -Strategy Adaptive or Doubling to use them.");
+            }
+        }
+
         ImageReference.Parse(HelperImage);
         ImageReference.Parse(ProbeImage);
         if (MonitorImage is not null)
