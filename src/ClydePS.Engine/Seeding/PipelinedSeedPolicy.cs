@@ -475,7 +475,7 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
             return (true, "every layer is in the cluster; " + string.Join("; ", gates), null);
         }
         // Some layer exists nowhere: only a follower that cannot catch up with the registry's first copy may start.
-        if (!s.KnowsLayers || s.Plan.NodeBandwidthMBps is not > 0 || s.RegistryStart is not { } regStart || s.FirstCopyBytes <= 0)
+        if (!s.KnowsLayers || NodeMBps(s) is not { } nodeMBps || s.RegistryStart is not { } regStart || s.FirstCopyBytes <= 0)
         {
             return (false, "", null);
         }
@@ -485,7 +485,7 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
             return (false, "", null);
         }
         var firstCopy = s.FirstCopyBytes / elapsed; // bytes/s the registry delivered as first copies (completed layers only: conservative)
-        var node = s.Plan.NodeBandwidthMBps.Value * BytesPerMB;
+        var node = nodeMBps * BytesPerMB;
 
         double missing = 0;
         var lead = double.PositiveInfinity;
@@ -510,7 +510,7 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
             return (false, "", Mbps(firstCopy));
         }
         gates.Add(string.Create(CultureInfo.InvariantCulture,
-            $"first copy from the registry at {Mbps(firstCopy):0.#} MB/s completes the {Mb((long)missing)} still missing before a follower at {s.Plan.NodeBandwidthMBps:0.#} MB/s asks for it ({lead:0.#} s to spare)"));
+            $"first copy from the registry at {Mbps(firstCopy):0.#} MB/s completes the {Mb((long)missing)} still missing before a follower at {nodeMBps:0.#} MB/s asks for it ({lead:0.#} s to spare)"));
         return (true, string.Join("; ", gates), Mbps(firstCopy));
     }
 
@@ -526,7 +526,26 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
     }
 
     /// <summary>A follower's download rate in bytes/s (the node bandwidth; unknown = infinitely fast, which predicts nothing).</summary>
-    static double NodeRate(PipelinedRunState s) => s.Plan.NodeBandwidthMBps is > 0 and var b ? b * BytesPerMB : double.PositiveInfinity;
+    static double NodeRate(PipelinedRunState s) => NodeMBps(s) is { } b ? b * BytesPerMB : double.PositiveInfinity;
+
+    /// <summary>
+    /// A node's bandwidth in MB/s: the plan's when known, else what the completed follower pulls achieved (image bytes over
+    /// the median pull time less the start latency), so the executor, which measures nothing, learns it from its own pulls.
+    /// </summary>
+    internal static double? NodeMBps(PipelinedRunState s)
+    {
+        if (s.Plan.NodeBandwidthMBps is > 0 and var b)
+        {
+            return b;
+        }
+        if (!s.KnowsLayers)
+        {
+            return null;
+        }
+        var seconds = s.Pulls.Values.Where(p => p.Status == SeedPullStatus.Completed && !p.RegistryLane && p.EndedAt is not null)
+            .Select(p => (p.EndedAt!.Value - p.StartedAt - s.Plan.StartLatency).TotalSeconds).Where(t => t > 0).Order().ToList();
+        return seconds.Count == 0 ? null : s.ImageBytes / seconds[seconds.Count / 2] / BytesPerMB;
+    }
 
     /// <summary>
     /// When a running pull should hold the whole image, if the bandwidths are known: a follower at the node bandwidth
@@ -534,11 +553,10 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
     /// </summary>
     internal static DateTimeOffset? PredictedDone(PipelinedRunState s, PipelinedPull p)
     {
-        if (!s.KnowsLayers || s.Plan.NodeBandwidthMBps is not > 0)
+        if (!s.KnowsLayers || NodeMBps(s) is not { } rate)
         {
             return null;
         }
-        var rate = s.Plan.NodeBandwidthMBps!.Value;
         if (p.RegistryLane)
         {
             if (s.Plan.RegistryBandwidthMBps is not > 0)

@@ -218,6 +218,33 @@ public sealed class PipelinedSeedPolicyTests
     }
 
     [Fact]
+    public void WithoutBandwidthsItLearnsThemFromItsPullsAndStartsTheNextNodesBeforeTheirFeedersComplete()
+    {
+        var plan = Plan(40, ClusterNetworkClass.Private, false, layers: true) with { NodeBandwidthMBps = null, RegistryBandwidthMBps = null };
+        var step = Policy.Begin(plan, T0);
+        var first = step.Actions.OfType<StartSeedsAction>().Single().Nodes[0];
+        step = Policy.Next(step.State, new SeedCompletedEvent(T0.AddSeconds(100), first, TimeSpan.FromSeconds(100), 1));
+        var second = step.Actions.OfType<StartSeedsAction>().Single().Nodes.Single();
+        Assert.Null(PipelinedSeedPolicy.NodeMBps((PipelinedRunState)step.State)); // the registry-lane pull says nothing about peers
+        // the follower took 85 s, 80 s after its start latency: 2,450 MB / 80 s
+        step = Policy.Next(step.State, new SeedCompletedEvent(T0.AddSeconds(185), second, TimeSpan.FromSeconds(85), 1));
+        Assert.Equal(2450 / 80.0, PipelinedSeedPolicy.NodeMBps((PipelinedRunState)step.State)!.Value, 6);
+        var pair = step.Actions.OfType<StartSeedsAction>().Single().Nodes;
+        Assert.Equal(2, pair.Count);
+        // the pair should complete at 185 + 5 + 80 = 270 s; the next nodes are due 5 s (the start latency) before
+        DateTimeOffset wake;
+        do
+        {
+            wake = step.State.WakeUpAt!.Value; // straggler checks every 15 s, and the predicted times
+            step = Policy.Next(step.State, new TickEvent(wake));
+        }
+        while (!step.Actions.OfType<StartSeedsAction>().Any() && wake < T0.AddSeconds(300));
+        Assert.Equal(T0.AddSeconds(265), wake);
+        Assert.Equal(4, step.Actions.OfType<StartSeedsAction>().Single().Nodes.Count);
+        Assert.Contains(step.Decisions, d => d.Narrative.Contains("2 about to complete", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void AStragglerIsCancelledAndReplaced()
     {
         var plan = Plan(20, ClusterNetworkClass.Private, false, new SeedPolicyOptions { StragglerMinimum = TimeSpan.FromSeconds(30) });

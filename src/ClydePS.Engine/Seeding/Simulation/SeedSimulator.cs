@@ -158,11 +158,12 @@ public static class SeedSimulator
             }
             else
             {
+                // With layer progress the policy also knows the bandwidths; without, it knows what Start-ClydeSeed knows: the layers.
                 var plan = SeedPlanner.Create(eligibility, _options) with
                 {
                     Layers = _in.Layers.Select(l => new SeedLayer(l.Digest, l.SizeBytes)).ToList(),
-                    NodeBandwidthMBps = _in.NodeBandwidthMBps,
-                    RegistryBandwidthMBps = SeedBounds.EffectiveRegistryMBps(_in.RegistryBandwidthMBps, _in.NatBandwidthMBps, _in.Nodes.All(n => !n.Public)),
+                    NodeBandwidthMBps = _in.LayerProgress ? _in.NodeBandwidthMBps : null,
+                    RegistryBandwidthMBps = _in.LayerProgress ? SeedBounds.EffectiveRegistryMBps(_in.RegistryBandwidthMBps, _in.NatBandwidthMBps, _in.Nodes.All(n => !n.Public)) : null,
                     StartLatency = _o.SeedPodStart + _o.HelperInit,
                 };
                 Apply(_policy.Begin(plan, T0));
