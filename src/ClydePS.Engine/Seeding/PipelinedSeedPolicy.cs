@@ -49,6 +49,12 @@ public sealed record PipelinedRunState : SeedPolicyState
 
     public ImmutableList<SeedWave> Waves { get; init; } = [];
     public ImmutableList<TimeSpan> CompletedDurations { get; init; } = [];
+
+    /// <summary>Seconds each completed follower pull took after its start latency, sorted (for the learnt node bandwidth).</summary>
+    public ImmutableList<double> FollowerSeconds { get; init; } = [];
+
+    /// <summary>Image bytes over the median of <see cref="FollowerSeconds"/>, in MB/s (null before a follower completed).</summary>
+    public double? LearntNodeMBps { get; init; }
     public int Running { get; init; }
     public int NewlySeeded { get; init; }
     public int Failures { get; init; }
@@ -261,8 +267,14 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
             }),
             Running = s.Running - 1,
             NewlySeeded = s.NewlySeeded + 1,
-            CompletedDurations = s.CompletedDurations.Add(c.At - pull.StartedAt),
+            CompletedDurations = InsertSorted(s.CompletedDurations, c.At - pull.StartedAt),
         };
+        var seconds = (c.At - pull.StartedAt - s.Plan.StartLatency).TotalSeconds;
+        if (!pull.RegistryLane && seconds > 0 && s.KnowsLayers)
+        {
+            var followers = InsertSorted(step.S.FollowerSeconds, seconds);
+            step.S = step.S with { FollowerSeconds = followers, LearntNodeMBps = s.ImageBytes / followers[followers.Count / 2] / BytesPerMB };
+        }
         EndInWave(step, pull.Wave);
     }
 
@@ -303,6 +315,12 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         step.Info("Failure", $"{what}; never retried there: the next node starts when a source can serve it (failure {step.S.Failures}, abort above {o.MaxFailedSeeds})");
     }
 
+    static ImmutableList<T> InsertSorted<T>(ImmutableList<T> list, T item)
+    {
+        var at = list.BinarySearch(item);
+        return list.Insert(at < 0 ? ~at : at, item);
+    }
+
     static void EndInWave(Step step, int number)
     {
         var wave = step.S.Waves[number - 1];
@@ -322,8 +340,7 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         var o = s.Plan.Options;
         if (s.CompletedDurations.Count > 0 && s.Available > 0)
         {
-            var sorted = s.CompletedDurations.Sort();
-            var median = sorted[sorted.Count / 2];
+            var median = s.CompletedDurations[s.CompletedDurations.Count / 2];
             var limit = TimeSpan.FromTicks(Math.Max(o.StragglerMinimum.Ticks, (long)(median.Ticks * o.StragglerFactor)));
             var slow = s.Pulls.Values.Where(p => p.Status == SeedPullStatus.Running && step.Now - p.StartedAt > limit)
                 .OrderBy(p => p.StartedAt).ThenBy(p => p.Node, StringComparer.Ordinal).Take(s.Available).ToList();
@@ -374,16 +391,21 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         }
         var next = step.S.NextCheck ?? step.Now + CheckInterval;
         // wake up when a running pull is about to complete, so its follower starts before it does
-        foreach (var p in step.S.Pulls.Values)
+        var nodeMBps = NodeMBps(step.S);
+        if (nodeMBps is not null)
         {
-            if (p.Status == SeedPullStatus.Running && PredictedDone(step.S, p) is { } done)
+            var leads = GateLayers(step.S).Select(j => step.S.Plan.StartLatency + TimeSpan.FromSeconds(AskedBefore(step.S, j) / NodeRate(nodeMBps))).ToList();
+            foreach (var p in step.S.Pulls.Values)
             {
-                for (var j = 0; j < step.S.Layers.Length; j++)
+                if (p.Status == SeedPullStatus.Running && PredictedDone(step.S, p, nodeMBps) is { } done)
                 {
-                    var at = done - step.S.Plan.StartLatency - TimeSpan.FromSeconds(AskedBefore(step.S, j) / NodeRate(step.S));
-                    if (at > step.Now && at < next)
+                    foreach (var lead in leads)
                     {
-                        next = at;
+                        var at = done - lead;
+                        if (at > step.Now && at < next)
+                        {
+                            next = at;
+                        }
                     }
                 }
             }
@@ -410,83 +432,97 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
             $"{Mb(missing.Sum(l => l.SizeBytes))} in {missing.Count} layer(s) exist nowhere in the cluster; {room} node(s) pull them from the registry ({s.RegistryLane} keep it busy{(lane > 0 ? $", {lane} already do" : "")})");
     }
 
-    /// <summary>Starts followers one by one while a holder can feed each and none can outrun the registry's first copy.</summary>
+    /// <summary>Starts as many followers as the gates allow now (computed once per event: O(running pulls x gate layers)).</summary>
     static void StartFollowers(Step step)
     {
-        var started = new List<string>();
-        string? why = null;
-        double? rate = null;
-        while (step.S.Seeded + step.S.Running + started.Count < step.S.Target && step.S.Available > started.Count)
+        var s = step.S;
+        var room = Math.Min(s.Target - s.Seeded - s.Running, s.Available);
+        if (room <= 0)
         {
-            var s = step.S;
-            var (ok, reason, firstCopyRate) = CanStartFollower(s, step.Now, started.Count);
-            rate = firstCopyRate ?? rate;
-            if (!ok)
-            {
-                break;
-            }
-            why = reason;
-            started.Add(s.Candidates[s.NextCandidate + started.Count]);
+            return;
         }
-        if (started.Count > 0)
+        var (allowed, why, rate) = AllowedFollowers(s, step.Now);
+        var count = Math.Min(room, allowed);
+        if (count > 0)
         {
-            var s = step.S;
-            Start(step, started.Count, registryLane: false, s.EveryLayerHeld ? SeedSource.Peers : SeedSource.Unknown, why!, rate);
+            Start(step, count, registryLane: false, s.EveryLayerHeld ? SeedSource.Peers : SeedSource.Unknown, why, rate);
+        }
+    }
+
+    /// <summary>The gate layers: the first layer and every layer of at least <see cref="LargeLayerShare"/> of the image.</summary>
+    static IEnumerable<int> GateLayers(PipelinedRunState s)
+    {
+        var total = (double)s.ImageBytes;
+        for (var j = 0; j < s.Layers.Length; j++)
+        {
+            if (j == 0 || s.Layers[j].SizeBytes >= LargeLayerShare * total)
+            {
+                yield return j;
+            }
         }
     }
 
     /// <summary>
-    /// Whether one more follower may start now (with <paramref name="pending"/> already decided in this step): for the
-    /// first layer and every large layer that some node holds, the pulls still lacking it plus this one stay within
-    /// UploadFanOut x its holders; and, while some layer exists nowhere, the follower (pulling at the node bandwidth,
-    /// asking for layer j once j-3 is complete) asks for no such layer before the registry's first copy (at the rate it
-    /// has delivered so far) completes it.
+    /// How many followers may start now: for the first layer and every large layer that some node holds, the pulls still
+    /// lacking it plus the newcomers stay within UploadFanOut x its holders (a running pull predicted to hold the whole
+    /// image by the time a newcomer asks for that layer counts as a holder); and, while some layer exists nowhere, none
+    /// unless a follower (pulling at the node bandwidth, asking for layer j once j-3 is complete) asks for no such layer
+    /// before the registry's first copy (at the rate it has delivered so far) completes it.
     /// </summary>
-    static (bool Ok, string Reason, double? FirstCopyMBps) CanStartFollower(PipelinedRunState s, DateTimeOffset now, int pending)
+    static (int Allowed, string Reason, double? FirstCopyMBps) AllowedFollowers(PipelinedRunState s, DateTimeOffset now)
     {
         var o = s.Plan.Options;
-        var total = (double)s.ImageBytes;
+        var allowed = int.MaxValue;
         var gates = new List<string>();
-        for (var j = 0; j < s.Layers.Length; j++)
+        var running = s.Pulls.Values.Where(p => p.Status == SeedPullStatus.Running).ToList();
+        var nodeMBps = NodeMBps(s);
+        var done = running.Select(p => PredictedDone(s, p, nodeMBps)).ToList();
+        foreach (var j in GateLayers(s))
         {
             var layer = s.Layers[j];
-            if (j > 0 && layer.SizeBytes < LargeLayerShare * total)
-            {
-                continue;
-            }
             var holders = s.HoldersOf(layer.Digest);
             if (holders == 0)
             {
                 continue; // the first-copy check below decides
             }
-            // Pulls predicted to hold the whole image by the time a follower started now asks for this layer count as holders.
-            var askAt = now + s.Plan.StartLatency + TimeSpan.FromSeconds(AskedBefore(s, j) / NodeRate(s));
-            var lackingPulls = s.Pulls.Values.Where(p => p.Status == SeedPullStatus.Running && !p.Layers.Contains(layer.Digest)).ToList();
-            var soon = lackingPulls.Count(p => PredictedDone(s, p) is { } done && done <= askAt);
-            var lacking = lackingPulls.Count - soon + pending;
-            if (lacking + 1 > o.UploadFanOut * (holders + soon))
+            var askAt = now + s.Plan.StartLatency + TimeSpan.FromSeconds(AskedBefore(s, j) / NodeRate(nodeMBps));
+            int lacking = 0, soon = 0;
+            for (var i = 0; i < running.Count; i++)
             {
-                return (false, "", null);
+                if (running[i].Layers.Contains(layer.Digest))
+                {
+                    continue;
+                }
+                lacking++;
+                if (done[i] is { } d && d <= askAt)
+                {
+                    soon++;
+                }
             }
-            gates.Add($"layer {j + 1} ({Mb(layer.SizeBytes)}): {holders} holder(s){(soon > 0 ? $" and {soon} about to complete" : "")}, {lacking + 1} pull(s) need it");
+            var free = o.UploadFanOut * (holders + soon) - (lacking - soon);
+            allowed = Math.Min(allowed, free);
+            if (free <= 0)
+            {
+                return (0, "", null);
+            }
+            gates.Add($"layer {j + 1} ({Mb(layer.SizeBytes)}): {holders} holder(s){(soon > 0 ? $" and {soon} about to complete" : "")}, {lacking - soon} pull(s) still need it");
         }
         if (s.EveryLayerHeld)
         {
-            return (true, "every layer is in the cluster; " + string.Join("; ", gates), null);
+            return (allowed, "every layer is in the cluster; " + string.Join("; ", gates), null);
         }
         // Some layer exists nowhere: only a follower that cannot catch up with the registry's first copy may start.
-        if (!s.KnowsLayers || NodeMBps(s) is not { } nodeMBps || s.RegistryStart is not { } regStart || s.FirstCopyBytes <= 0)
+        if (!s.KnowsLayers || nodeMBps is not { } bandwidth || s.RegistryStart is not { } regStart || s.FirstCopyBytes <= 0)
         {
-            return (false, "", null);
+            return (0, "", null);
         }
         var elapsed = (now - regStart - s.Plan.StartLatency).TotalSeconds;
         if (elapsed <= 0)
         {
-            return (false, "", null);
+            return (0, "", null);
         }
         var firstCopy = s.FirstCopyBytes / elapsed; // bytes/s the registry delivered as first copies (completed layers only: conservative)
-        var node = nodeMBps * BytesPerMB;
-
+        var node = bandwidth * BytesPerMB;
         double missing = 0;
         var lead = double.PositiveInfinity;
         double asked = 0; // bytes complete when the follower asks for layer j (layers up to j-3)
@@ -507,11 +543,11 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         }
         if (lead < 0)
         {
-            return (false, "", Mbps(firstCopy));
+            return (0, "", Mbps(firstCopy));
         }
         gates.Add(string.Create(CultureInfo.InvariantCulture,
-            $"first copy from the registry at {Mbps(firstCopy):0.#} MB/s completes the {Mb((long)missing)} still missing before a follower at {nodeMBps:0.#} MB/s asks for it ({lead:0.#} s to spare)"));
-        return (true, string.Join("; ", gates), Mbps(firstCopy));
+            $"first copy from the registry at {Mbps(firstCopy):0.#} MB/s completes the {Mb((long)missing)} still missing before a follower at {bandwidth:0.#} MB/s asks for it ({lead:0.#} s to spare)"));
+        return (allowed, string.Join("; ", gates), Mbps(firstCopy));
     }
 
     /// <summary>Bytes a follower holds when it asks for layer <paramref name="j"/>: layers up to j-3 (containerd fetches 3 at a time, in order).</summary>
@@ -526,34 +562,22 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
     }
 
     /// <summary>A follower's download rate in bytes/s (the node bandwidth; unknown = infinitely fast, which predicts nothing).</summary>
-    static double NodeRate(PipelinedRunState s) => NodeMBps(s) is { } b ? b * BytesPerMB : double.PositiveInfinity;
+    static double NodeRate(double? nodeMBps) => nodeMBps is { } b ? b * BytesPerMB : double.PositiveInfinity;
 
     /// <summary>
     /// A node's bandwidth in MB/s: the plan's when known, else what the completed follower pulls achieved (image bytes over
     /// the median pull time less the start latency), so the executor, which measures nothing, learns it from its own pulls.
     /// </summary>
-    internal static double? NodeMBps(PipelinedRunState s)
-    {
-        if (s.Plan.NodeBandwidthMBps is > 0 and var b)
-        {
-            return b;
-        }
-        if (!s.KnowsLayers)
-        {
-            return null;
-        }
-        var seconds = s.Pulls.Values.Where(p => p.Status == SeedPullStatus.Completed && !p.RegistryLane && p.EndedAt is not null)
-            .Select(p => (p.EndedAt!.Value - p.StartedAt - s.Plan.StartLatency).TotalSeconds).Where(t => t > 0).Order().ToList();
-        return seconds.Count == 0 ? null : s.ImageBytes / seconds[seconds.Count / 2] / BytesPerMB;
-    }
+    internal static double? NodeMBps(PipelinedRunState s) =>
+        s.Plan.NodeBandwidthMBps is > 0 and var b ? b : s.KnowsLayers ? s.LearntNodeMBps : null;
 
     /// <summary>
     /// When a running pull should hold the whole image, if the bandwidths are known: a follower at the node bandwidth
     /// (it has one holder to itself, by the fan-out cap), a registry-lane pull at min(registry, node) bandwidth.
     /// </summary>
-    internal static DateTimeOffset? PredictedDone(PipelinedRunState s, PipelinedPull p)
+    internal static DateTimeOffset? PredictedDone(PipelinedRunState s, PipelinedPull p, double? nodeMBps)
     {
-        if (!s.KnowsLayers || NodeMBps(s) is not { } rate)
+        if (!s.KnowsLayers || nodeMBps is not { } rate)
         {
             return null;
         }
