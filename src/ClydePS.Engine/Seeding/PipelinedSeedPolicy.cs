@@ -38,6 +38,9 @@ public sealed record PipelinedRunState : SeedPolicyState
 
     public ImmutableDictionary<string, PipelinedPull> Pulls { get; init; } = ImmutableDictionary.Create<string, PipelinedPull>(StringComparer.Ordinal);
 
+    /// <summary>The running pulls in start order (the same records as in <see cref="Pulls"/>; an array, since every event scans them).</summary>
+    public ImmutableArray<PipelinedPull> RunningPulls { get; init; } = [];
+
     /// <summary>Nodes known to hold each layer (digest -> count): already seeded nodes, completed pulls, and layers reported complete.</summary>
     public ImmutableDictionary<string, int> Holders { get; init; } = ImmutableDictionary.Create<string, int>(StringComparer.Ordinal);
 
@@ -163,6 +166,11 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         var step = new Step(s, e.At);
         switch (e)
         {
+            case SeedLayerCompletedEvent l when s.EveryLayerHeld && !IsGate(s, l.Digest) && (s.NextCheck is not { } due || e.At < due):
+                // Fast path: a layer that gates nothing, once every layer is in the cluster, changes no gate (time-driven
+                // starts come with their own ticks), so nothing can start now.
+                OnLayer(step, l);
+                return step.Result();
             case SeedLayerCompletedEvent l:
                 OnLayer(step, l);
                 break;
@@ -224,9 +232,11 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         {
             return;
         }
+        var updated = pull with { Layers = pull.Layers.Add(l.Digest), BytesHeld = pull.BytesHeld + layer.SizeBytes };
         step.S = Hold(s, [layer]) with
         {
-            Pulls = s.Pulls.SetItem(l.Node, pull with { Layers = pull.Layers.Add(l.Digest), BytesHeld = pull.BytesHeld + layer.SizeBytes }),
+            Pulls = s.Pulls.SetItem(l.Node, updated),
+            RunningPulls = Replace(s.RunningPulls, updated),
         };
     }
 
@@ -265,6 +275,7 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
                 Layers = pull.Layers.Union(missing.Select(l => l.Digest)),
                 BytesHeld = s.ImageBytes,
             }),
+            RunningPulls = Remove(s.RunningPulls, c.Node),
             Running = s.Running - 1,
             NewlySeeded = s.NewlySeeded + 1,
             CompletedDurations = InsertSorted(s.CompletedDurations, c.At - pull.StartedAt),
@@ -299,6 +310,7 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         step.S = s with
         {
             Pulls = s.Pulls.SetItem(f.Node, pull with { Status = SeedPullStatus.Failed, EndedAt = f.At, Reason = f.Reason }),
+            RunningPulls = Remove(s.RunningPulls, f.Node),
             Running = s.Running - 1,
             Failures = s.Failures + 1,
         };
@@ -313,6 +325,30 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
             return;
         }
         step.Info("Failure", $"{what}; never retried there: the next node starts when a source can serve it (failure {step.S.Failures}, abort above {o.MaxFailedSeeds})");
+    }
+
+    static ImmutableArray<PipelinedPull> Replace(ImmutableArray<PipelinedPull> running, PipelinedPull pull)
+    {
+        for (var i = 0; i < running.Length; i++)
+        {
+            if (running[i].Node == pull.Node)
+            {
+                return running.SetItem(i, pull);
+            }
+        }
+        return running;
+    }
+
+    static ImmutableArray<PipelinedPull> Remove(ImmutableArray<PipelinedPull> running, string node)
+    {
+        for (var i = 0; i < running.Length; i++)
+        {
+            if (running[i].Node == node)
+            {
+                return running.RemoveAt(i);
+            }
+        }
+        return running;
     }
 
     static ImmutableList<T> InsertSorted<T>(ImmutableList<T> list, T item)
@@ -342,13 +378,14 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         {
             var median = s.CompletedDurations[s.CompletedDurations.Count / 2];
             var limit = TimeSpan.FromTicks(Math.Max(o.StragglerMinimum.Ticks, (long)(median.Ticks * o.StragglerFactor)));
-            var slow = s.Pulls.Values.Where(p => p.Status == SeedPullStatus.Running && step.Now - p.StartedAt > limit)
+            var slow = s.RunningPulls.Where(p => step.Now - p.StartedAt > limit)
                 .OrderBy(p => p.StartedAt).ThenBy(p => p.Node, StringComparer.Ordinal).Take(s.Available).ToList();
             foreach (var p in slow)
             {
                 step.S = step.S with
                 {
                     Pulls = step.S.Pulls.SetItem(p.Node, p with { Status = SeedPullStatus.Cancelled, EndedAt = step.Now, Reason = "straggler" }),
+                    RunningPulls = Remove(step.S.RunningPulls, p.Node),
                     Running = step.S.Running - 1,
                     Replaced = step.S.Replaced + 1,
                 };
@@ -395,9 +432,9 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         if (nodeMBps is not null)
         {
             var leads = GateLayers(step.S).Select(j => step.S.Plan.StartLatency + TimeSpan.FromSeconds(AskedBefore(step.S, j) / NodeRate(nodeMBps))).ToList();
-            foreach (var p in step.S.Pulls.Values)
+            foreach (var p in step.S.RunningPulls)
             {
-                if (p.Status == SeedPullStatus.Running && PredictedDone(step.S, p, nodeMBps) is { } done)
+                if (PredictedDone(step.S, p, nodeMBps) is { } done)
                 {
                     foreach (var lead in leads)
                     {
@@ -421,7 +458,7 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         {
             return;
         }
-        var lane = s.Pulls.Values.Count(p => p.Status == SeedPullStatus.Running && p.RegistryLane);
+        var lane = s.RunningPulls.Count(p => p.RegistryLane);
         var room = Math.Min(Math.Min(s.RegistryLane - lane, s.Target - s.Seeded - s.Running), s.Available);
         if (room <= 0)
         {
@@ -449,6 +486,18 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         }
     }
 
+    static bool IsGate(PipelinedRunState s, string digest)
+    {
+        foreach (var j in GateLayers(s))
+        {
+            if (s.Layers[j].Digest == digest)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>The gate layers: the first layer and every layer of at least <see cref="LargeLayerShare"/> of the image.</summary>
     static IEnumerable<int> GateLayers(PipelinedRunState s)
     {
@@ -474,9 +523,13 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         var o = s.Plan.Options;
         var allowed = int.MaxValue;
         var gates = new List<string>();
-        var running = s.Pulls.Values.Where(p => p.Status == SeedPullStatus.Running).ToList();
+        var running = s.RunningPulls;
         var nodeMBps = NodeMBps(s);
-        var done = running.Select(p => PredictedDone(s, p, nodeMBps)).ToList();
+        var done = new DateTimeOffset?[running.Length];
+        for (var i = 0; i < running.Length; i++)
+        {
+            done[i] = PredictedDone(s, running[i], nodeMBps);
+        }
         foreach (var j in GateLayers(s))
         {
             var layer = s.Layers[j];
@@ -485,9 +538,16 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
             {
                 continue; // the first-copy check below decides
             }
+            if ((long)o.UploadFanOut * holders - running.Length >= s.Available)
+            {
+                // enough holders for every pull that could still lack the layer: no need to count
+                allowed = Math.Min(allowed, s.Available);
+                gates.Add($"layer {j + 1} ({Mb(layer.SizeBytes)}): {holders} holder(s), at most {running.Length} pull(s) need it");
+                continue;
+            }
             var askAt = now + s.Plan.StartLatency + TimeSpan.FromSeconds(AskedBefore(s, j) / NodeRate(nodeMBps));
             int lacking = 0, soon = 0;
-            for (var i = 0; i < running.Count; i++)
+            for (var i = 0; i < running.Length; i++)
             {
                 if (running[i].Layers.Contains(layer.Digest))
                 {
@@ -598,14 +658,18 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         var nodes = ImmutableList.CreateRange(ImmutableArray.Create(s.Candidates, s.NextCandidate, Math.Min(count, s.Available)));
         var number = s.Waves.Count + 1;
         var pulls = s.Pulls;
+        var running = s.RunningPulls.ToBuilder();
         foreach (var n in nodes)
         {
-            pulls = pulls.SetItem(n, new PipelinedPull(n, number, registryLane, step.Now, SeedPullStatus.Running, ImmutableHashSet.Create<string>(StringComparer.Ordinal), 0));
+            var pull = new PipelinedPull(n, number, registryLane, step.Now, SeedPullStatus.Running, ImmutableHashSet.Create<string>(StringComparer.Ordinal), 0);
+            pulls = pulls.SetItem(n, pull);
+            running.Add(pull);
         }
         step.S = s with
         {
             NextCandidate = s.NextCandidate + nodes.Count,
             Pulls = pulls,
+            RunningPulls = running.ToImmutable(),
             Running = s.Running + nodes.Count,
             Waves = s.Waves.Add(new SeedWave(number, nodes.Count, source, false, step.Now, nodes, nodes.Count)),
             RegistryStart = s.RegistryStart ?? (registryLane ? step.Now : null),
