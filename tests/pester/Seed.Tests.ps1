@@ -292,6 +292,29 @@ Describe 'Start-ClydeSeed on other cluster shapes' {
         finally { $lab | Stop-ClydeLab }
     }
 
+    It 'Pipelined replaces a straggler: its seed pod goes, a warning names it, and another node takes its place' {
+        # f-00 pulls at 1 MB/s: 256 MB take 256 s of Lab time, more than the 2 minutes a pull may run before it counts as a straggler
+        $lab = Start-SeedLab @{ seed = 8; network = @{ p2p = $true; registryBandwidthMBps = 400; nodeBandwidthMBps = 100 }
+            images = @(@{ reference = $Image; size = '256Mi'; layerCount = 2; platforms = @('linux/amd64') })
+            nodeGroups = @(@{ name = 'f'; count = 5; namePattern = 'f-{0}' }, @{ name = 'slow'; count = 1; namePattern = 'f-0{0}'; bandwidthMBps = 1 }) }
+        try {
+            # target 4 of 6, so unused nodes remain when f-00 (4th in pick order) is found straggling
+            $r = Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image $Image -Strategy Pipelined -StopRatio 0.65 -WarningVariable w -WarningAction SilentlyContinue -ErrorVariable errs -ErrorAction SilentlyContinue
+            $straggler = @($r.Pulls | Where-Object Replaced)
+            $straggler | Should -HaveCount 1
+            $straggler[0].Node | Should -Be 'f-00'
+            $straggler[0].Error | Should -Match 'straggler'
+            $errs | Should -BeNullOrEmpty
+            "$w" | Should -Match 'f-00 was replaced as a straggler'
+            @($r.Decisions | Where-Object Kind -eq 'Straggler') | Should -HaveCount 1
+            $r.SeededNodes | Should -Not -Contain 'f-00'
+            $r.Seeded | Should -Be 4
+            $r.Outcome | Should -Match 'target reached'
+            @(Get-RolePod $lab 'seed').spec.nodeName | Should -Not -Contain 'f-00'
+        }
+        finally { $lab | Stop-ClydeLab }
+    }
+
     It 'warns when no P2P mirror runs in the cluster' {
         $lab = Start-SeedLab @{ seed = 3; nodeGroups = @(@{ name = 'g'; count = 3; namePattern = 'g-{0}' }) }
         try {
