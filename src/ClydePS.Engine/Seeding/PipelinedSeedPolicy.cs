@@ -66,7 +66,7 @@ public sealed record PipelinedRunState : SeedPolicyState
     public bool Aborted { get; init; }
     public DateTimeOffset Now { get; init; }
 
-    /// <summary>The next straggler check (null when nothing runs).</summary>
+    /// <summary>The next wake-up: a straggler check (every 15 s) or a pull predicted to complete soon (null when nothing runs).</summary>
     public DateTimeOffset? NextCheck { get; init; }
 
     public override bool Finished => Outcome is not null;
@@ -96,7 +96,6 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
 
     /// <summary>A layer at least this share of the image is "large": its holders gate the starts one newcomer per holder.</summary>
     internal const double LargeLayerShare = 0.25;
-
 
     /// <summary>How often running pulls are checked for stragglers.</summary>
     internal static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(15);
