@@ -263,8 +263,8 @@ function Invoke-Demo {
             $probe = $image | Measure-ClydeRegistryProbe -Kubeconfig $kube -Duration 10s -Interval 2s -SampleBytes 64MB
             $probe | Format-List Probers, Samples, BandwidthMBps, JitterMs, DropRatePct, Healthy | Out-String -Width 160 | Write-Host
 
-            Write-Host '> $seed = $image | Start-ClydeSeed -Kubeconfig $kube -DaemonSetName llm -MonitorWindow 10s -MonitorBandwidthThreshold 25 -Verbose'
-            $seed = $image | Start-ClydeSeed -Kubeconfig $kube -DaemonSetName llm -MonitorWindow 10s -MonitorBandwidthThreshold 25 -Verbose 4>&1 | ForEach-Object {
+            Write-Host '> $seed = $image | Start-ClydeSeed -Kubeconfig $kube -DaemonSetName llm -Strategy Adaptive -MonitorWindow 10s -MonitorBandwidthThreshold 25 -Verbose'
+            $seed = $image | Start-ClydeSeed -Kubeconfig $kube -DaemonSetName llm -Strategy Adaptive -MonitorWindow 10s -MonitorBandwidthThreshold 25 -Verbose 4>&1 | ForEach-Object {
                 if ($_ -is [System.Management.Automation.VerboseRecord]) {
                     if ($_.Message -match '^(window|wave|monitoring|Private|Mixed|Public)') { Write-Host "  VERBOSE: $($_.Message)" }
                 }

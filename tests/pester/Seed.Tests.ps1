@@ -46,7 +46,7 @@ BeforeAll {
         seed       = 5
         network    = @{ registryBandwidthMBps = 400; natBandwidthMBps = 200; nodeBandwidthMBps = 100; p2p = $true }
         images     = @(
-            @('a', 'b', 'c', 'd', 'g', 'h') | ForEach-Object { @{ reference = "example.com/llm/server-$($_):v1"; size = '1Gi'; layerCount = 4; platforms = @('linux/amd64') } }
+            @('a', 'b', 'c', 'd', 'g', 'h', 'p', 'q') | ForEach-Object { @{ reference = "example.com/llm/server-$($_):v1"; size = '1Gi'; layerCount = 4; platforms = @('linux/amd64') } }
             @('e', 'f') | ForEach-Object { @{ reference = "example.com/llm/server-$($_):v1"; size = '4Gi'; layerCount = 4; platforms = @('linux/amd64') } }
             @{ reference = $script:Image; size = '1Gi'; layerCount = 4; platforms = @('linux/amd64') },
             @{ reference = $script:Bare; size = '256Mi'; layerCount = 2; platforms = @('linux/amd64'); hasShell = $false }
@@ -134,7 +134,7 @@ Describe 'Start-ClydeSeed on a private cluster with P2P' {
     }
 
     It 'Adaptive: a healthy registry expands seeding while the first wave pulls, a degraded one does not' {
-        $common = @{ Kubeconfig = $Kube; Image = 'example.com/llm/server-e:v1'; InitialSeeds = 2; MonitorInterval = '1s'; MonitorWindow = '4s'; MonitorBandwidthThreshold = 5 }
+        $common = @{ Kubeconfig = $Kube; Image = 'example.com/llm/server-e:v1'; Strategy = 'Adaptive'; InitialSeeds = 2; MonitorInterval = '1s'; MonitorWindow = '4s'; MonitorBandwidthThreshold = 5 }
         $healthy = Start-ClydeSeed @common
         # The first window may be undecided while the probe pods start; the first decided one is healthy.
         ($healthy.Decisions | Where-Object { $_.Kind -eq 'Window' -and $_.Verdict -ne 'Undecided' } | Select-Object -First 1).Verdict | Should -Be 'Healthy'
@@ -150,6 +150,31 @@ Describe 'Start-ClydeSeed on a private cluster with P2P' {
         $degraded.Waves[1].Start | Should -BeGreaterOrEqual $degraded.Waves[0].End
         $degraded.Seeded | Should -Be 5
         @(Get-RolePod $Lab 'probe') | Should -HaveCount 0
+    }
+
+    It 'Pipelined (the default) seeds every eligible node, one from the registry first, each next one when a holder can feed it' {
+        $r = Start-ClydeSeed -Kubeconfig $Kube -Image 'example.com/llm/server-p:v1'
+        $r.Strategy | Should -Be 'Pipelined'
+        $r.Eligible | Should -Be 10
+        $r.Target | Should -Be 10
+        $r.Seeded | Should -Be 10
+        $r.Pulls | Where-Object { -not $_.Succeeded } | Should -BeNullOrEmpty
+        # one node keeps the registry busy; nobody else starts before a node holds every layer
+        $r.Waves[0].Nodes | Should -HaveCount 1
+        $r.Waves[0].Source | Should -Be 'Registry'
+        $firstDone = ($r.Pulls | Where-Object Node -eq $r.Waves[0].Nodes[0]).End
+        $r.Waves | Select-Object -Skip 1 | ForEach-Object { $_.Start | Should -BeGreaterOrEqual $firstDone }
+        # the second node is fed by the first alone; then the holders double without waves of fixed size
+        $r.Waves[1].Nodes | Should -HaveCount 1
+        @($r.Waves).Count | Should -BeGreaterThan 3
+        @($r.Decisions | Where-Object { $_.Kind -eq 'Wave' -and $_.Narrative -match 'holder\(s\)' }).Count | Should -BeGreaterThan 0
+        @(Get-RolePod $Lab 'seed') | Should -HaveCount 10
+        Remove-SeedPod $Lab
+
+        $half = Start-ClydeSeed -Kubeconfig $Kube -Image 'example.com/llm/server-q:v1' -Strategy Pipelined -StopRatio 0.5 -InitialSeeds 3 -WarningVariable w -WarningAction SilentlyContinue
+        $half.Target | Should -Be 5
+        $half.Seeded | Should -Be 5
+        "$w" | Should -Match 'InitialSeeds apply to the wave strategies only'
     }
 
     It 'Ctrl+C mid-seed deletes every pod of the run, and a re-run resumes' {
@@ -245,11 +270,11 @@ Describe 'Start-ClydeSeed on other cluster shapes' {
         $lab = Start-SeedLab @{ seed = 3; images = @(@{ reference = $Image; size = '128Mi'; layerCount = 2; platforms = @('linux/amd64') })
             nodeGroups = @(@{ name = 'p'; count = 6; public = $true; namePattern = 'p-{0}' }) }
         try {
-            $r = Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image $Image -PublicSeeds 2 -WarningAction SilentlyContinue
+            $r = Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image $Image -Strategy Adaptive -PublicSeeds 2 -WarningAction SilentlyContinue
             $r.NetworkClass | Should -Be 'Public'
             $r.Seeded | Should -Be 2
             @($r.Waves) | Should -HaveCount 1
-            $none = Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image 'example.com/other:1' -WarningAction SilentlyContinue
+            $none = Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image 'example.com/other:1' -Strategy Adaptive -WarningAction SilentlyContinue
             $none.Seeded | Should -Be 0
             @($none.Pulls) | Should -HaveCount 0
         }
@@ -261,7 +286,7 @@ Describe 'Start-ClydeSeed on other cluster shapes' {
             images = @(@{ reference = $Image; size = '2Gi'; layerCount = 2; platforms = @('linux/amd64') })
             nodeGroups = @(@{ name = 'p'; count = 3; public = $true; namePattern = 'p-{0}' }, @{ name = 'q'; count = 5; namePattern = 'q-{0}' }) }
         try {
-            $r = Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image $Image -MonitorInterval 1s -MonitorWindow 3s -MonitorBandwidthThreshold 1
+            $r = Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image $Image -Strategy Adaptive -MonitorInterval 1s -MonitorWindow 3s -MonitorBandwidthThreshold 1
             $r.NetworkClass | Should -Be 'Mixed'
             $r.Strategy | Should -Be 'Adaptive'
             $r.Target | Should -Be 4
@@ -294,6 +319,29 @@ Describe 'Start-ClydeSeed on other cluster shapes' {
             $r.Seeded | Should -Be 2
             $r.SeededNodes | Should -Not -Contain 'n-1'
             ($r.Pulls | Where-Object Node -eq 'n-1').Error | Should -Match 'NotReady|deleted'
+        }
+        finally { $lab | Stop-ClydeLab }
+    }
+
+    It 'Pipelined replaces a straggler: its seed pod goes, a warning names it, and another node takes its place' {
+        # f-00 pulls at 1 MB/s: 256 MB take 256 s of Lab time, more than the 2 minutes a pull may run before it counts as a straggler
+        $lab = Start-SeedLab @{ seed = 8; network = @{ p2p = $true; registryBandwidthMBps = 400; nodeBandwidthMBps = 100 }
+            images = @(@{ reference = $Image; size = '256Mi'; layerCount = 2; platforms = @('linux/amd64') })
+            nodeGroups = @(@{ name = 'f'; count = 5; namePattern = 'f-{0}' }, @{ name = 'slow'; count = 1; namePattern = 'f-0{0}'; bandwidthMBps = 1 }) }
+        try {
+            # target 4 of 6, so unused nodes remain when f-00 (4th in pick order) is found straggling
+            $r = Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image $Image -Strategy Pipelined -StopRatio 0.65 -WarningVariable w -WarningAction SilentlyContinue -ErrorVariable errs -ErrorAction SilentlyContinue
+            $straggler = @($r.Pulls | Where-Object Replaced)
+            $straggler | Should -HaveCount 1
+            $straggler[0].Node | Should -Be 'f-00'
+            $straggler[0].Error | Should -Match 'straggler'
+            $errs | Should -BeNullOrEmpty
+            "$w" | Should -Match 'f-00 was replaced as a straggler'
+            @($r.Decisions | Where-Object Kind -eq 'Straggler') | Should -HaveCount 1
+            $r.SeededNodes | Should -Not -Contain 'f-00'
+            $r.Seeded | Should -Be 4
+            $r.Outcome | Should -Match 'target reached'
+            @(Get-RolePod $lab 'seed').spec.nodeName | Should -Not -Contain 'f-00'
         }
         finally { $lab | Stop-ClydeLab }
     }

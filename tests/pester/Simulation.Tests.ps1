@@ -6,9 +6,10 @@ BeforeAll {
 Describe 'Invoke-ClydeSeedSimulation from parameters' {
     It 'writes one forecast per strategy for the Clyde experiment' {
         $f = @(Invoke-ClydeSeedSimulation -NodeCount 32 -ImageSizeGB 18.6 -RegistryBandwidthMBps $clydeRegistry -NatBandwidthMBps 10000 -P2P)
-        $f | Should -HaveCount 3
+        $f | Should -HaveCount 4
         $f | ForEach-Object { $_ | Should -BeOfType ([ClydePS.ClydeSeedForecast]) }
-        $f.Strategy | Should -Be @('Direct', 'Doubling', 'Adaptive')
+        $f.Strategy | Should -Be @('Direct', 'Doubling', 'Adaptive', 'Pipelined')
+        $f[3].RolloutTime.TotalSeconds | Should -BeLessOrEqual (0.65 * $f[1].RolloutTime.TotalSeconds)
         $direct, $doubling = $f[0], $f[1]
         $direct.RolloutTime.TotalMinutes | Should -BeGreaterThan 99
         $direct.RolloutTime.TotalMinutes | Should -BeLessThan 121
@@ -21,6 +22,18 @@ Describe 'Invoke-ClydeSeedSimulation from parameters' {
         $f[0].PieceLowerBound | Should -Be $f[2].PieceLowerBound
         $f[0].LayerLowerBound | Should -BeGreaterThan $f[0].PieceLowerBound
         ($f | Format-Table | Out-String) | Should -Match 'Doubling'
+    }
+
+    It 'Pipelined: layer events let followers start before the first copy is complete; -NoLayerProgress forecasts whole pulls only' {
+        $common = @{ NodeCount = 32; LayerSizesMB = @(1..40 | ForEach-Object { 18.6 * 1024 / 40 }); RegistryBandwidthMBps = $clydeRegistry; NatBandwidthMBps = 10000; P2P = $true; Strategy = 'Pipelined' }
+        $layers = Invoke-ClydeSeedSimulation @common
+        $whole = Invoke-ClydeSeedSimulation @common -NoLayerProgress
+        $layers.Strategy | Should -Be 'Pipelined'
+        $layers.RolloutTime | Should -BeLessThan $whole.RolloutTime
+        $first = ($layers.Timeline | Where-Object Source -eq 'Registry').End
+        @($layers.Timeline | Where-Object { $_.Source -eq 'Peers' -and $_.Start -lt $first }).Count | Should -BeGreaterThan 0
+        @($whole.Timeline | Where-Object { $_.Source -eq 'Peers' -and $_.Start -lt ($whole.Timeline | Where-Object Source -eq 'Registry').End }).Count | Should -Be 0
+        $layers.RegistryBytes | Should -BeLessThan (1.01 * $layers.ImageSizeBytes)
     }
 
     It 'simulates only the strategies asked for, from layer sizes, and is deterministic' {

@@ -58,6 +58,9 @@ public sealed class ClydeSeedPull
     public bool Succeeded { get; set; }
     public string? Error { get; set; }
 
+    /// <summary>The policy stopped this pull as a straggler and started another node instead (not a failure).</summary>
+    public bool Replaced { get; set; }
+
     /// <summary>The imageID kubelet reported: the proof of the pull.</summary>
     public string? ImageId { get; set; }
 

@@ -11,7 +11,23 @@ public sealed record SeedPlan(
     IReadOnlySet<string> AlreadySeeded,
     int Target,
     int InitialSeeds,
-    SeedPolicyOptions Options);
+    SeedPolicyOptions Options)
+{
+    /// <summary>The image's layers in pull order, when known (the Pipelined policy predicts from them; null = whole pulls only).</summary>
+    public IReadOnlyList<SeedLayer>? Layers { get; init; }
+
+    /// <summary>A node's download bandwidth (MB/s) when known: how fast a follower can fetch from peers.</summary>
+    public double? NodeBandwidthMBps { get; init; }
+
+    /// <summary>The registry's bandwidth (MB/s) when known (measured or given): how many nodes keep it busy.</summary>
+    public double? RegistryBandwidthMBps { get; init; }
+
+    /// <summary>From a StartSeedsAction until the node's pull starts (pod scheduling, sandbox, helper init): the executor's own delay.</summary>
+    public TimeSpan StartLatency { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>One layer of the image being seeded: its digest and size in bytes.</summary>
+public sealed record SeedLayer(string Digest, long SizeBytes);
 
 public static class SeedPlanner
 {
@@ -27,7 +43,8 @@ public static class SeedPlanner
             throw new ArgumentException("Eligible node names must be unique.", nameof(eligibility));
         }
         var seeded = new HashSet<string>(eligibility.Eligible.Where(n => n.HoldsImage).Select(n => n.Name), StringComparer.Ordinal);
-        var target = SeedTargets.StopTarget(names.Count, options.StopRatio);
+        // Pipelined seeds its own share (every node by default), so the plan shows the target it will use.
+        var target = SeedTargets.StopTarget(names.Count, options.Strategy == SeedStrategy.Pipelined ? options.PipelinedStopRatio : options.StopRatio);
         var initial = SeedTargets.InitialSeeds(names.Count, options.InitialSeeds, target);
         return new SeedPlan(eligibility.ClusterClass, names, seeded, target, initial, options);
     }
@@ -44,6 +61,13 @@ public sealed record SeedCompletedEvent(DateTimeOffset At, string Node, TimeSpan
 
 /// <summary>A seed pull failed (ErrImagePull, pod failed) or its node was lost. The node is never retried.</summary>
 public sealed record SeedFailedEvent(DateTimeOffset At, string Node, string Reason, bool NodeLost) : SeedEvent(At);
+
+/// <summary>
+/// A layer became complete on a node whose seed pull runs (a P2P mirror can now share it). FromPeer: whether a peer
+/// served it (null = not known). Sent only where the executor can observe layers (the simulator); Kubernetes itself
+/// reports whole pulls only.
+/// </summary>
+public sealed record SeedLayerCompletedEvent(DateTimeOffset At, string Node, string Digest, long Bytes, bool? FromPeer = null) : SeedEvent(At);
 
 /// <summary>One probe sample, as the probe pods deliver it.</summary>
 public sealed record ProbeSampleEvent(DateTimeOffset At, ClydeProbeSample Sample) : SeedEvent(At);
@@ -67,6 +91,9 @@ public sealed record StartSeedsAction(int Wave, IReadOnlyList<string> Nodes, See
 
 /// <summary>Start one probe pod per node, sampling every <paramref name="Interval"/>, living at most <paramref name="MaxDuration"/>.</summary>
 public sealed record StartProbesAction(IReadOnlyList<string> Nodes, TimeSpan Interval, TimeSpan MaxDuration) : SeedAction;
+
+/// <summary>Stop these seed pulls (delete their seed pods): a straggler replaced by another node. No event follows for them.</summary>
+public sealed record CancelSeedsAction(IReadOnlyList<string> Nodes, string Reason) : SeedAction;
 
 /// <summary>Delete the probe pods (idempotent: also sent after the probes ended by themselves, so leftovers are cleaned up).</summary>
 public sealed record StopProbesAction : SeedAction;
@@ -103,6 +130,9 @@ public abstract record SeedPolicyState
 {
     public abstract bool Finished { get; }
     public abstract DateTimeOffset? WakeUpAt { get; }
+
+    /// <summary>The waves (start batches) so far, for progress and forecasts.</summary>
+    public virtual IReadOnlyList<SeedWave> StartedWaves => [];
 }
 
 /// <summary>A pure seeding policy: a reducer over events. No I/O, no clock.</summary>
@@ -120,11 +150,13 @@ public static class SeedPolicies
 {
     static readonly ISeedPolicy DoublingPolicy = new WaveSeedPolicy(SeedStrategy.Doubling);
     static readonly ISeedPolicy AdaptivePolicy = new WaveSeedPolicy(SeedStrategy.Adaptive);
+    static readonly ISeedPolicy PipelinedPolicy = new PipelinedSeedPolicy();
 
     public static ISeedPolicy For(SeedStrategy strategy) => strategy switch
     {
         SeedStrategy.Doubling => DoublingPolicy,
         SeedStrategy.Adaptive => AdaptivePolicy,
+        SeedStrategy.Pipelined => PipelinedPolicy,
         _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown seeding strategy."),
     };
 }

@@ -158,7 +158,12 @@ public sealed class SeedExecutor(ClusterGateway gateway)
         var skipped = eligibility.Skipped
             .Concat(request.Nodes is { Count: > 0 } only ? noMirror.Where(s => only.Contains(s.Name)) : noMirror)
             .OrderBy(s => s.Name, StringComparer.Ordinal).ToArray();
-        var plan = SeedPlanner.Create(eligibility, request.Policy);
+        // The layers let the Pipelined policy reason per layer; Kubernetes reports whole pulls only, so it starts followers on completions.
+        var layers = request.Image.Layers.Where(l => l.SizeBytes > 0).Select(l => new SeedLayer(l.Digest, l.SizeBytes)).ToList();
+        var plan = SeedPlanner.Create(eligibility, request.Policy) with
+        {
+            Layers = layers.Count > 0 && layers.Select(l => l.Digest).Distinct(StringComparer.Ordinal).Count() == layers.Count ? layers : null,
+        };
         return new SeedPreparation(request, eligibility, plan, skipped, mirror, warnings, held);
     }
 
@@ -434,6 +439,9 @@ public sealed class SeedExecutor(ClusterGateway gateway)
                     case StopProbesAction:
                         await StopProbesAsync().ConfigureAwait(false);
                         break;
+                    case CancelSeedsAction c:
+                        Cancel(c, Clock.GetUtcNow());
+                        break;
                     case DeployAction d:
                         outcome = d.Reason;
                         break;
@@ -605,6 +613,31 @@ public sealed class SeedExecutor(ClusterGateway gateway)
             _ = DeletePodsAsync([pull.Pod]);
             CloseWaves(now);
             return new SeedFailedEvent(now, node, reason, nodeLost);
+        }
+
+        /// <summary>The policy replaces stragglers: their seed pods go, and no event about them reaches the policy again.</summary>
+        void Cancel(CancelSeedsAction action, DateTimeOffset now)
+        {
+            var pods = new List<string>();
+            foreach (var node in action.Nodes.Where(_inFlight.Contains))
+            {
+                var pull = _pulls[node];
+                _inFlight.Remove(node);
+                pull.End = now;
+                pull.Duration = now - pull.Start;
+                pull.Succeeded = false;
+                pull.Replaced = true;
+                pull.Error = "replaced as a straggler: " + action.Reason;
+                _failedPulls.Add(pull);
+                _pulls.Remove(node);
+                pods.Add(pull.Pod);
+                log?.Invoke($"Seed pull on node {node} replaced as a straggler: {action.Reason}.");
+            }
+            if (pods.Count > 0)
+            {
+                _ = DeletePodsAsync(pods);
+            }
+            CloseWaves(now);
         }
 
         void CloseWaves(DateTimeOffset now)

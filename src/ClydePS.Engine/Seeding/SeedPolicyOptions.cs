@@ -2,11 +2,12 @@ using ClydePS.Engine.Probe;
 
 namespace ClydePS.Engine.Seeding;
 
-/// <summary>How seeding proceeds: classic doubling waves, or clydectl's bandwidth-monitored expansion.</summary>
+/// <summary>How seeding proceeds: classic doubling waves, clydectl's bandwidth-monitored expansion, or a pipelined distribution without wave barriers.</summary>
 public enum SeedStrategy
 {
     Doubling,
     Adaptive,
+    Pipelined,
 }
 
 /// <summary>The knobs of a seeding policy; defaults are clydectl's (with the README's stop ratio 0.5).</summary>
@@ -35,6 +36,21 @@ public sealed record SeedPolicyOptions
 
     /// <summary>Adaptive: how many nodes run probe pods.</summary>
     public int ProbeNodes { get; init; } = 2;
+
+    /// <summary>
+    /// Pipelined: the share of eligible nodes it seeds before deploying (default 1: every node, since each start waits
+    /// for a free uploader and the DaemonSet's pods would all start at once). Start-ClydeSeed sets it from -StopRatio when given.
+    /// </summary>
+    public double PipelinedStopRatio { get; init; } = 1;
+
+    /// <summary>Pipelined: how many followers one holder of a layer feeds at a time (its upload fan-out).</summary>
+    public int UploadFanOut { get; init; } = 1;
+
+    /// <summary>Pipelined: a pull running longer than this many times the median completed pull is a straggler and is replaced.</summary>
+    public double StragglerFactor { get; init; } = 3;
+
+    /// <summary>Pipelined: no pull counts as a straggler before it has run this long.</summary>
+    public TimeSpan StragglerMinimum { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a value no policy can work with.</summary>
     public void Validate()
@@ -75,6 +91,19 @@ public sealed record SeedPolicyOptions
         if (ProbeNodes < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(ProbeNodes), ProbeNodes, "ProbeNodes must not be negative.");
+        }
+        SeedTargets.CheckRatio(PipelinedStopRatio);
+        if (UploadFanOut < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(UploadFanOut), UploadFanOut, "UploadFanOut must be at least 1.");
+        }
+        if (double.IsNaN(StragglerFactor) || StragglerFactor <= 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(StragglerFactor), StragglerFactor, "StragglerFactor must be more than 1.");
+        }
+        if (StragglerMinimum < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(StragglerMinimum), StragglerMinimum, "StragglerMinimum must not be negative.");
         }
     }
 }

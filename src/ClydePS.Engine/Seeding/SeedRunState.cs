@@ -15,6 +15,9 @@ public enum SeedPullStatus
     Running,
     Completed,
     Failed,
+
+    /// <summary>Stopped by the policy (a straggler replaced by another node).</summary>
+    Cancelled,
 }
 
 /// <summary>One seed pull the policy started.</summary>
@@ -73,6 +76,7 @@ public sealed record SeedRunState : SeedPolicyState
 
     public override bool Finished => Outcome is not null;
     public override DateTimeOffset? WakeUpAt => Finished ? null : Monitor?.WindowEnd;
+    public override IReadOnlyList<SeedWave> StartedWaves => Waves;
 
     /// <summary>Eligible nodes holding the image now: already seeded ones plus completed pulls.</summary>
     public int Seeded => Plan.AlreadySeeded.Count + NewlySeeded;

@@ -9,7 +9,7 @@ using ClydePS.Infrastructure;
 namespace ClydePS.Commands;
 
 /// <summary>
-/// Forecasts a seeded rollout in virtual time: runs Direct, Doubling and Adaptive over the transfer model for a
+/// Forecasts a seeded rollout in virtual time: runs Direct, Doubling, Adaptive and Pipelined over the transfer model for a
 /// described cluster (or the ClydeNode objects piped in) and image, and writes one ClydeSeedForecast per strategy
 /// with the lower bounds for the same inputs. Parameter types are PowerShell's own (engine types load privately).
 /// </summary>
@@ -73,8 +73,12 @@ public sealed class InvokeClydeSeedSimulationCommand : ClydeCmdletBase
     [Parameter]
     public int Seed { get; set; } = 1;
 
+    /// <summary>The executor sees whole pulls only, as on a real cluster or the Lab (Kubernetes reports no layer progress); by default it sees each layer complete.</summary>
     [Parameter]
-    [ValidateSet("Direct", "Doubling", "Adaptive", "All")]
+    public SwitchParameter NoLayerProgress { get; set; }
+
+    [Parameter]
+    [ValidateSet("Direct", "Doubling", "Adaptive", "Pipelined", "All")]
     public string[] Strategy { get; set; } = ["All"];
 
     [Parameter]
@@ -149,10 +153,12 @@ public sealed class InvokeClydeSeedSimulationCommand : ClydeCmdletBase
             NodeBandwidthMBps = NodeBandwidthMBps,
             NatBandwidthMBps = MyInvocation.BoundParameters.ContainsKey(nameof(NatBandwidthMBps)) ? NatBandwidthMBps : null,
             PeerToPeer = P2P.IsPresent,
+            LayerProgress = !NoLayerProgress.IsPresent,
             Seed = Seed,
             Policy = new SeedPolicyOptions
             {
                 StopRatio = StopRatio,
+                PipelinedStopRatio = MyInvocation.BoundParameters.ContainsKey(nameof(StopRatio)) ? StopRatio : 1,
                 InitialSeeds = InitialSeeds,
                 PublicSeeds = PublicSeeds,
                 MonitorInterval = MonitorInterval,
@@ -178,7 +184,7 @@ public sealed class InvokeClydeSeedSimulationCommand : ClydeCmdletBase
         }
 
         List<SimulatedStrategy> strategies = Strategy.Contains("All", StringComparer.OrdinalIgnoreCase)
-            ? [SimulatedStrategy.Direct, SimulatedStrategy.Doubling, SimulatedStrategy.Adaptive]
+            ? [SimulatedStrategy.Direct, SimulatedStrategy.Doubling, SimulatedStrategy.Adaptive, SimulatedStrategy.Pipelined]
             : Strategy.Select(s => Enum.Parse<SimulatedStrategy>(s, ignoreCase: true)).Distinct().Order().ToList();
 
         int publicCount = nodes.Count(n => n.Public);

@@ -58,16 +58,19 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
     [ValidateNotNullOrEmpty]
     public string? DaemonSetName { get; set; }
 
-    /// <summary>Adaptive or Doubling (a string: parameter types never name engine types, which load in their own context).</summary>
+    /// <summary>
+    /// Pipelined (default: no wave barriers, a node starts as soon as a holder can feed it), Adaptive (clydectl's
+    /// bandwidth-monitored doubling) or Doubling. A string: parameter types never name engine types, which load in their own context.
+    /// </summary>
     [Parameter]
-    [ValidateSet(nameof(SeedStrategy.Adaptive), nameof(SeedStrategy.Doubling))]
-    public string Strategy { get; set; } = nameof(SeedStrategy.Adaptive);
+    [ValidateSet(nameof(SeedStrategy.Pipelined), nameof(SeedStrategy.Adaptive), nameof(SeedStrategy.Doubling))]
+    public string Strategy { get; set; } = nameof(SeedStrategy.Pipelined);
 
     /// <summary>Classic doubling only (same as -Strategy Doubling).</summary>
     [Parameter]
     public SwitchParameter DisableBandwidthAware { get; set; }
 
-    /// <summary>Seeding stops once this share of the eligible nodes holds the image (0 &lt; ratio &lt;= 1).</summary>
+    /// <summary>Seeding stops once this share of the eligible nodes holds the image (0 &lt; ratio &lt;= 1); default 0.5, and 1 for Pipelined.</summary>
     [Parameter]
     public double StopRatio { get; set; } = 0.5;
 
@@ -199,6 +202,19 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
             RequirePositiveTimeout(Timeout);
         }
 
+        if (!DisableBandwidthAware && Strategy.Equals(nameof(SeedStrategy.Pipelined), StringComparison.OrdinalIgnoreCase))
+        {
+            string[] unused = new[]
+            {
+                nameof(InitialSeeds), nameof(PublicSeeds), nameof(MonitorInterval), nameof(MonitorWindow), nameof(MonitorImage),
+                nameof(MonitorBandwidthThreshold), nameof(MonitorJitterThreshold), nameof(MonitorDropThreshold),
+            }.Where(MyInvocation.BoundParameters.ContainsKey).ToArray();
+            if (unused.Length > 0)
+            {
+                WriteWarning($"-{string.Join(", -", unused)} apply to the wave strategies only; Pipelined starts each node when a holder can feed it. Add -Strategy Adaptive or Doubling to use them.");
+            }
+        }
+
         ImageReference.Parse(HelperImage);
         ImageReference.Parse(ProbeImage);
         if (MonitorImage is not null)
@@ -211,6 +227,7 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
     {
         Strategy = DisableBandwidthAware ? SeedStrategy.Doubling : Enum.Parse<SeedStrategy>(Strategy, ignoreCase: true),
         StopRatio = StopRatio,
+        PipelinedStopRatio = MyInvocation.BoundParameters.ContainsKey(nameof(StopRatio)) ? StopRatio : 1,
         InitialSeeds = MyInvocation.BoundParameters.ContainsKey(nameof(InitialSeeds)) ? InitialSeeds : null,
         PublicSeeds = PublicSeeds,
         MonitorInterval = MonitorInterval,

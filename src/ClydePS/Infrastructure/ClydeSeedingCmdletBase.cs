@@ -128,7 +128,12 @@ public abstract class ClydeSeedingCmdletBase : ClydeRegistryCmdletBase
             message => Post(() => WriteVerbose(message)),
             ct));
         WriteProgress(new ProgressRecord(SeedProgressId, activity, "Done") { RecordType = ProgressRecordType.Completed });
-        foreach (ClydeSeedPull failed in result.Pulls.Where(p => !p.Succeeded))
+        foreach (ClydeSeedPull replaced in result.Pulls.Where(p => p.Replaced))
+        {
+            WriteWarning($"Seed pull on node {replaced.Node} was {replaced.Error}.");
+        }
+
+        foreach (ClydeSeedPull failed in result.Pulls.Where(p => !p.Succeeded && !p.Replaced))
         {
             WriteError(ErrorRecords.From(new ClydeException(ClydeErrorKind.Unavailable, "ClydeSeedPullFailed",
                 $"Seeding node {failed.Node} failed: {failed.Error}", failed.Node)));

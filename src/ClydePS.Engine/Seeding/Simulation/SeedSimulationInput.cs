@@ -9,6 +9,7 @@ public enum SimulatedStrategy
     Direct,
     Doubling,
     Adaptive,
+    Pipelined,
 }
 
 /// <summary>One simulated node: its name and whether it reaches the registry directly (public) or through the NAT gateway.</summary>
@@ -97,6 +98,13 @@ public sealed record SeedSimulationInput
 
     /// <summary>A P2P mirror (Spegel, Clyde) on every node shares complete layers.</summary>
     public bool PeerToPeer { get; init; }
+
+    /// <summary>
+    /// Whether the executor sees each layer complete on a seeding node (<see cref="SeedLayerCompletedEvent"/>, after
+    /// WatchLatency). Default true. Kubernetes reports whole pulls only (kubelet's Pulling and Pulled events,
+    /// node.status.images), so false forecasts what Start-ClydeSeed does on a real cluster or the Lab.
+    /// </summary>
+    public bool LayerProgress { get; init; } = true;
 
     /// <summary>Seed of every random draw (latency jitter, transfer failures, probe TTFB).</summary>
     public int Seed { get; init; } = 1;

@@ -28,10 +28,18 @@ public static class SeedSimulator
         {
             SimulatedStrategy.Doubling => SeedPolicies.For(SeedStrategy.Doubling),
             SimulatedStrategy.Adaptive => SeedPolicies.For(SeedStrategy.Adaptive),
+            SimulatedStrategy.Pipelined => SeedPolicies.For(SeedStrategy.Pipelined),
             _ => null,
         };
-        var options = strategy == SimulatedStrategy.Adaptive ? input.Policy with { Strategy = SeedStrategy.Adaptive }
-            : input.Policy with { Strategy = SeedStrategy.Doubling };
+        var options = input.Policy with
+        {
+            Strategy = strategy switch
+            {
+                SimulatedStrategy.Adaptive => SeedStrategy.Adaptive,
+                SimulatedStrategy.Pipelined => SeedStrategy.Pipelined,
+                _ => SeedStrategy.Doubling,
+            },
+        };
         return new Simulation(input, policy, options, strategy.ToString()).Execute();
     }
 
@@ -71,6 +79,7 @@ public static class SeedSimulator
         public double Requested;
         public double Start;
         public PullHandle? Handle;
+        public bool Cancelled;
     }
 
     abstract record SimEvent;
@@ -127,6 +136,7 @@ public static class SeedSimulator
             var nat = _net.AddNatGateway("nat", input.NatBandwidthMBps ?? double.PositiveInfinity);
             foreach (var n in input.Nodes) _net.AddNode(n.Name, input.NodeBandwidthMBps, input.NodeBandwidthMBps, n.Public ? null : nat);
             _net.PullEnded += OnPullEnded;
+            if (input.LayerProgress) _net.LayerCompleted += OnLayerCompleted;
         }
 
         double Now => _net.Now;
@@ -148,7 +158,15 @@ public static class SeedSimulator
             }
             else
             {
-                Apply(_policy.Begin(SeedPlanner.Create(eligibility, _options), T0));
+                // With layer progress the policy also knows the bandwidths; without, it knows what Start-ClydeSeed knows: the layers.
+                var plan = SeedPlanner.Create(eligibility, _options) with
+                {
+                    Layers = _in.Layers.Select(l => new SeedLayer(l.Digest, l.SizeBytes)).ToList(),
+                    NodeBandwidthMBps = _in.LayerProgress ? _in.NodeBandwidthMBps : null,
+                    RegistryBandwidthMBps = _in.LayerProgress ? SeedBounds.EffectiveRegistryMBps(_in.RegistryBandwidthMBps, _in.NatBandwidthMBps, _in.Nodes.All(n => !n.Public)) : null,
+                    StartLatency = _o.SeedPodStart + _o.HelperInit,
+                };
+                Apply(_policy.Begin(plan, T0));
             }
 
             long guard = 0;
@@ -201,6 +219,17 @@ public static class SeedSimulator
                     case StopProbesAction:
                         StopProbes();
                         break;
+                    case CancelSeedsAction c:
+                        foreach (var node in c.Nodes)
+                        {
+                            _cancelled.Add(node);
+                            foreach (var running in _pulls.Values.Where(i => !i.Rollout && i.Node == node).ToList())
+                            {
+                                running.Cancelled = true;
+                                running.Handle?.Cancel();
+                            }
+                        }
+                        break;
                     case DeployAction:
                         StopProbes();
                         Deploy();
@@ -221,6 +250,16 @@ public static class SeedSimulator
         }
 
         double _probeInterval = 2;
+        readonly HashSet<string> _cancelled = new(StringComparer.Ordinal);
+        readonly Dictionary<string, PullInfo> _seedByNode = new(StringComparer.Ordinal);
+
+        /// <summary>A layer completed on a node whose seed pull runs: the policy hears of it after the watch latency.</summary>
+        void OnLayerCompleted(LayerCompletedEvent e)
+        {
+            if (_policy is null || !_seedByNode.TryGetValue(e.Node, out var info) || info.Handle is { Status: not PullStatus.Running }) return;
+            var at = Now + _o.WatchLatency.TotalSeconds;
+            Enqueue(at, new Deliver(new SeedLayerCompletedEvent(At(at), e.Node, e.Digest, e.SizeBytes, e.Peer is not null)));
+        }
 
         void Feed(SeedEvent e)
         {
@@ -245,6 +284,7 @@ public static class SeedSimulator
                     Feed(d.Event);
                     break;
                 case StartPullAt s:
+                    if (!s.Rollout && _cancelled.Contains(s.Node)) break; // cancelled before its pod started
                     StartPull(s);
                     break;
                 case Available a:
@@ -288,6 +328,7 @@ public static class SeedSimulator
         void StartPull(StartPullAt s)
         {
             var info = new PullInfo { Node = s.Node, Rollout = s.Rollout, Wave = s.Wave, Requested = s.Requested, Start = Now };
+            if (!s.Rollout) _seedByNode[s.Node] = info;
             _starting = info;
             var pull = _net.StartPull(s.Node, _in.Layers);
             _starting = null;
@@ -300,11 +341,12 @@ public static class SeedSimulator
             var info = _pulls.Remove(pull.Id, out var known) ? known : _starting;
             if (info is null) return;
             var ok = pull.Status == PullStatus.Completed;
+            if (!info.Rollout) _seedByNode.Remove(info.Node);
             _timeline.Add(new ClydeSeedForecastNode
             {
                 Node = info.Node,
                 Phase = info.Rollout ? "Rollout" : "Seed",
-                Source = !ok ? "Failed" : pull.BytesFromPeers == 0 ? "Registry" : pull.BytesFromRegistry == 0 ? "Peers" : "Mixed",
+                Source = info.Cancelled ? "Cancelled" : !ok ? "Failed" : pull.BytesFromPeers == 0 ? "Registry" : pull.BytesFromRegistry == 0 ? "Peers" : "Mixed",
                 Wave = info.Wave,
                 Requested = Span(info.Requested),
                 Start = Span(info.Start),
@@ -318,6 +360,10 @@ public static class SeedSimulator
             {
                 if (ok) Enqueue(Now + _o.ContainerStart.TotalSeconds, new Available(info.Node));
                 else Enqueue(Now + _o.PullBackOff.TotalSeconds, new StartPullAt(info.Node, true, 0, info.Requested));
+            }
+            else if (info.Cancelled)
+            {
+                // the policy cancelled it: no event
             }
             else if (ok)
             {
@@ -349,8 +395,7 @@ public static class SeedSimulator
         ClydeSeedForecast Forecast(EligibilityResult eligibility)
         {
             var (piece, layer) = Bounds(_in);
-            var state = _step?.State as SeedRunState;
-            var waves = state?.Waves.Select(w => new ClydeSeedForecastWave
+            var waves = _step?.State.StartedWaves.Select(w => new ClydeSeedForecastWave
             {
                 Number = w.Number,
                 Nodes = w.Size,
