@@ -30,7 +30,7 @@ BeforeAll {
     } until ($ready -or [DateTime]::UtcNow -gt $deadline -or (Start-Sleep -Milliseconds 200))
     if (-not $ready) { throw "The Lab's spegel DaemonSet did not become ready." }
 
-    $script:Seed = Start-ClydeSeed -Kubeconfig $kube -Image $script:Image -DaemonSetName llm -InitialSeeds 1 -MonitorInterval 1s -MonitorWindow 4s -MonitorBandwidthThreshold 500
+    $script:Seed = Start-ClydeSeed -Kubeconfig $kube -Image $script:Image -Strategy Adaptive -DaemonSetName llm -InitialSeeds 1 -MonitorInterval 1s -MonitorWindow 4s -MonitorBandwidthThreshold 500
     $script:Ds = $script:Seed | New-ClydeDaemonSet -Kubeconfig $kube -Name llm -Wait -Timeout 10m
     $script:Forecasts = Invoke-ClydeSeedSimulation -NodeCount 300 -PublicRatio 0.2 -ImageSizeGB 10 -RegistryBandwidthMBps 300 -NatBandwidthMBps 1000 -P2P
 }

@@ -200,7 +200,10 @@ Describe 'Invoke-ClydeSnapshot -DeployAgent on a Lab' {
         $target = $script:NodeNames[1]
         $run = Start-Background "Invoke-ClydeSnapshot -DeployAgent -Kubeconfig '$($script:Kube)' -NodeSelector 'kubernetes.io/hostname=$target' -Toleration 'dedicated=snap:NoSchedule', 'gpu:NoExecute'"
         try {
-            Wait-Until { @(Get-AgentObject Pod | Where-Object { $_.status.phase -eq 'Running' }).Count -eq 1 }
+            Wait-Until {
+                $jobs = @(Get-AgentObject Job)
+                $jobs.Count -eq 1 -and @(Get-AgentObject Pod | Where-Object { $_.metadata.labels.'job-name' -eq $jobs[0].metadata.name -and $_.status.phase -eq 'Running' }).Count -eq 1
+            }
             $job = @(Get-AgentObject Job)
             $job | Should -HaveCount 1
             $spec = $job[0].spec.template.spec
@@ -213,7 +216,8 @@ Describe 'Invoke-ClydeSnapshot -DeployAgent on a Lab' {
             $spec.containers[0].securityContext.runAsNonRoot | Should -BeTrue
             $spec.containers[0].securityContext.capabilities.drop | Should -Be @('ALL')
             ($spec.containers[0].volumeMounts | Where-Object { $_.mountPath -eq '/host' }).readOnly | Should -BeTrue
-            (Get-AgentObject Pod)[0].spec.nodeName | Should -Be $target
+            # This run's pod (a pod of an earlier run may still be terminating elsewhere).
+            @(Get-AgentObject Pod | Where-Object { $_.metadata.labels.'job-name' -eq $job[0].metadata.name }).spec.nodeName | Should -Be $target
 
             $run.PowerShell.Stop()
             $run.Async.IsCompleted | Should -BeTrue

@@ -159,4 +159,37 @@ public static class SeedPolicies
         SeedStrategy.Pipelined => PipelinedPolicy,
         _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown seeding strategy."),
     };
+
+    /// <summary>
+    /// The waves a policy starts if every pull succeeds at once, in order, and nothing else happens (what -WhatIf shows):
+    /// runs the policy with a completion event per started node, oldest first.
+    /// </summary>
+    public static IReadOnlyList<IReadOnlyList<string>> PreviewWaves(ISeedPolicy policy, SeedPlan plan)
+    {
+        var at = DateTimeOffset.UnixEpoch;
+        var waves = new SortedDictionary<int, List<string>>();
+        var pending = new Queue<string>();
+        var step = policy.Begin(plan, at);
+        while (true)
+        {
+            foreach (var start in step.Actions.OfType<StartSeedsAction>())
+            {
+                if (!waves.TryGetValue(start.Wave, out var list))
+                {
+                    waves[start.Wave] = list = [];
+                }
+                list.AddRange(start.Nodes);
+                foreach (var n in start.Nodes)
+                {
+                    pending.Enqueue(n);
+                }
+            }
+            if (step.State.Finished || pending.Count == 0)
+            {
+                break;
+            }
+            step = policy.Next(step.State, new SeedCompletedEvent(at, pending.Dequeue(), TimeSpan.Zero, 0));
+        }
+        return waves.Values.Select(w => (IReadOnlyList<string>)w).ToList();
+    }
 }

@@ -108,7 +108,7 @@ public sealed record SeedPolicyOptions
     }
 }
 
-/// <summary>The stop target and the initial wave size (issue 5; clydectl's planner).</summary>
+/// <summary>The stop target and the initial wave size (clydectl's planner).</summary>
 public static class SeedTargets
 {
     /// <summary>ceil(<paramref name="stopRatio"/> x <paramref name="eligible"/>), computed in decimal so 0.1 x 30 is 3, not 4.</summary>

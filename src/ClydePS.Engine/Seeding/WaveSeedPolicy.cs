@@ -104,34 +104,7 @@ internal sealed class WaveSeedPolicy : ISeedPolicy
         return step.Result();
     }
 
-    public IReadOnlyList<IReadOnlyList<string>> PreviewWaves(SeedPlan plan)
-    {
-        var at = DateTimeOffset.UnixEpoch;
-        var waves = new SortedDictionary<int, List<string>>();
-        var pending = new Queue<string>();
-        var step = Begin(plan, at);
-        while (true)
-        {
-            foreach (var start in step.Actions.OfType<StartSeedsAction>())
-            {
-                if (!waves.TryGetValue(start.Wave, out var list))
-                {
-                    waves[start.Wave] = list = [];
-                }
-                list.AddRange(start.Nodes);
-                foreach (var n in start.Nodes)
-                {
-                    pending.Enqueue(n);
-                }
-            }
-            if (step.State.Finished || pending.Count == 0)
-            {
-                break;
-            }
-            step = Next(step.State, new SeedCompletedEvent(at, pending.Dequeue(), TimeSpan.Zero, 0));
-        }
-        return waves.Values.Select(w => (IReadOnlyList<string>)w).ToList();
-    }
+    public IReadOnlyList<IReadOnlyList<string>> PreviewWaves(SeedPlan plan) => SeedPolicies.PreviewWaves(this, plan);
 
     // ---- events ----
 

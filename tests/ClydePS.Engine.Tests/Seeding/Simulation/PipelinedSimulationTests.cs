@@ -4,7 +4,7 @@ using ClydePS.Engine.Transfer;
 
 namespace ClydePS.Engine.Tests.Seeding.Simulation;
 
-/// <summary>The Pipelined policy in virtual time on the Clyde experiment (issue 6, scenario 1) and its invariants.</summary>
+/// <summary>The Pipelined policy in virtual time on the Clyde experiment (benchmark scenario 1) and its invariants.</summary>
 public sealed class PipelinedSimulationTests
 {
     const double GB = 1024d * 1024 * 1024;
@@ -48,7 +48,7 @@ public sealed class PipelinedSimulationTests
     [Fact]
     public void LayeringBIsWithinTwiceThePieceBound()
     {
-        // Issue 6 asks for 1.3x; layer-level sharing with containerd's in-order pulls gets to about 2x here (see the Seeding README).
+        // The target is 1.3x; layer-level sharing with containerd's in-order pulls gets to about 2x here (see the Seeding README).
         var (_, pipelined) = Compare(LayeringB);
         Assert.InRange(pipelined.BoundRatio!.Value, 1, 2.0);
     }
