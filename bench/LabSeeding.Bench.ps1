@@ -1,0 +1,107 @@
+<#
+.SYNOPSIS
+    Seeding on the Lab over HTTP (run by ./build.ps1 Bench): API cost at 1,000 nodes, and the simulator against the Lab.
+.DESCRIPTION
+    1. API requests per seeded node: a 1,000-node private Lab with P2P, Start-ClydeSeed (the default strategy) then
+       New-ClydeDaemonSet -Wait with the seed result, counted by the Lab's request counters (/clydelab/v1/stats).
+    2. The simulator against the Lab on one small scenario (24 private nodes behind a NAT, P2P, a 4 GiB image in 6
+       layers): the seeded rollout's Lab time (seeding start to DaemonSet available) for each strategy, next to
+       Invoke-ClydeSeedSimulation's forecast for the same nodes (piped from Get-ClydeNodeNetwork) and bandwidths.
+    Lab time throughout, so the numbers do not depend on this machine's load. Writes bench/results/LabSeeding.md.
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModuleManifest,
+    [int] $NodeCount = 1000,
+    [double] $TimeScale = 20
+)
+
+$ErrorActionPreference = 'Stop'
+Import-Module $ModuleManifest -Force
+$rows = [Collections.Generic.List[string]]::new()
+
+function New-ClusterFile([int] $nodes, [string] $image, [string] $size) {
+    $path = Join-Path ([IO.Path]::GetTempPath()) "clydeps-bench-seed-$PID-$nodes.json"
+    @{
+        seed       = 7
+        nodeGroups = @(@{ count = $nodes; publicRatio = 0; zones = @('z-a', 'z-b') })
+        network    = @{ registryBandwidthMBps = 500; natBandwidthMBps = 250; nodeBandwidthMBps = 100; p2p = $true }
+        images     = @(@{ reference = $image; size = $size; layerCount = 6; platforms = @('linux/amd64') })
+    } | ConvertTo-Json -Depth 5 | Set-Content $path
+    $path
+}
+function Get-Stats($lab) {
+    $h = @{ Authorization = "Bearer $((Get-Content -Raw (Join-Path $lab.StateDirectory 'token')).Trim())" }
+    Invoke-RestMethod -Uri "$($lab.Url)/clydelab/v1/stats" -Headers $h
+}
+function Reset-Stats($lab) {
+    $h = @{ Authorization = "Bearer $((Get-Content -Raw (Join-Path $lab.StateDirectory 'token')).Trim())" }
+    $null = Invoke-RestMethod -Method Post -Uri "$($lab.Url)/clydelab/v1/stats/reset" -Headers $h
+}
+function Wait-MirrorReady($lab) {
+    $h = @{ Authorization = "Bearer $((Get-Content -Raw (Join-Path $lab.StateDirectory 'token')).Trim())" }
+    $deadline = [DateTime]::UtcNow.AddMinutes(5)
+    do { $ds = Invoke-RestMethod -Uri "$($lab.Url)/apis/apps/v1/namespaces/kube-system/daemonsets/spegel" -Headers $h }
+    until (($ds.status.desiredNumberScheduled -gt 0 -and $ds.status.numberReady -eq $ds.status.desiredNumberScheduled) -or [DateTime]::UtcNow -gt $deadline -or (Start-Sleep -Milliseconds 500))
+}
+
+# ---- 1. API cost at scale ----
+$image = 'example.com/llm/server:v1'
+$cluster = New-ClusterFile $NodeCount $image '1Gi'
+$lab = Start-ClydeLab -ClusterFile $cluster -TimeScale $TimeScale
+try {
+    Wait-MirrorReady $lab
+    $kube = $lab.KubeconfigPath
+    Reset-Stats $lab
+    $seed = Start-ClydeSeed -Kubeconfig $kube -Image $image -DaemonSetName bench -Timeout 2h
+    $afterSeed = (Get-Stats $lab).total
+    Reset-Stats $lab
+    $ds = $seed | New-ClydeDaemonSet -Kubeconfig $kube -Name bench -Image $image -Wait -Timeout 2h
+    $afterDs = (Get-Stats $lab).total
+    $rows.Add("## API cost of a seeded rollout on a $NodeCount-node Lab")
+    $rows.Add('')
+    $rows.Add("Private nodes behind a NAT, P2P on, a 1 GiB image; ``Start-ClydeSeed`` with its default strategy ($($seed.Strategy)), then ``New-ClydeDaemonSet -Wait`` with the seed result. Requests counted by the Lab (``/clydelab/v1/stats``).")
+    $rows.Add('')
+    $rows.Add('| step | requests | seeded nodes | requests per seeded node |')
+    $rows.Add('|---|---|---|---|')
+    $rows.Add(('| Start-ClydeSeed | {0} | {1} | {2:0.00} |' -f $afterSeed, $seed.Seeded, ($afterSeed / [Math]::Max(1, $seed.Seeded))))
+    $rows.Add(('| New-ClydeDaemonSet -Wait (releases the seed pods) | {0} | {1} | {2:0.00} |' -f $afterDs, $seed.Seeded, ($afterDs / [Math]::Max(1, $seed.Seeded))))
+    $rows.Add(('| both | {0} | {1} | {2:0.00} |' -f ($afterSeed + $afterDs), $seed.Seeded, (($afterSeed + $afterDs) / [Math]::Max(1, $seed.Seeded))))
+    $rows.Add('')
+    $rows.Add(("DaemonSet: {0} of {1} available. The wall time of ``Get-ClydeNodeNetwork`` at 5,000 nodes is in ``bench/results/NodeNetwork.md``." -f $ds.Available, $ds.Desired))
+    $rows.Add('')
+}
+finally { $lab | Stop-ClydeLab; Remove-Item $cluster -ErrorAction Ignore }
+
+# ---- 2. The simulator against the Lab ----
+$rows.Add('## The simulator against the Lab (24 private nodes, NAT 250 MB/s, registry 500 MB/s, nodes 100 MB/s, P2P, 4 GiB in 6 layers)')
+$rows.Add('')
+$rows.Add('Lab: seeding start to DaemonSet available, in Lab time. Forecast: `Invoke-ClydeSeedSimulation` for the same nodes (piped from `Get-ClydeNodeNetwork`) and bandwidths, seeding time plus rollout.')
+$rows.Add('')
+$rows.Add('| strategy | Lab (s) | forecast (s) | forecast / Lab |')
+$rows.Add('|---|---|---|---|')
+foreach ($strategy in 'Doubling', 'Pipelined') {
+    $cluster = New-ClusterFile 24 $image '4Gi'
+    $lab = Start-ClydeLab -ClusterFile $cluster -TimeScale $TimeScale
+    try {
+        Wait-MirrorReady $lab
+        $kube = $lab.KubeconfigPath
+        $img = Get-ClydeImage -Image $image -Kubeconfig $kube
+        $seed = $img | Start-ClydeSeed -Kubeconfig $kube -DaemonSetName sim -Strategy $strategy -Timeout 2h
+        $ds = $seed | New-ClydeDaemonSet -Kubeconfig $kube -Name sim -Image $image -Wait -Timeout 2h
+        $labSeconds = $seed.Duration.TotalSeconds + $ds.Duration.TotalSeconds
+        $nodes = Get-ClydeNodeNetwork -Kubeconfig $kube
+        $layers = @($img.Layers | ForEach-Object { $_.SizeBytes / 1MB })
+        $f = $nodes | Invoke-ClydeSeedSimulation -LayerSizesMB $layers -RegistryBandwidthMBps 500 -NatBandwidthMBps 250 -NodeBandwidthMBps 100 -P2P -Strategy $strategy -NoLayerProgress
+        $forecast = $f.RolloutTime.TotalSeconds
+        $rows.Add(('| {0} | {1:0} | {2:0} | {3:0.00} |' -f $strategy, $labSeconds, $forecast, ($forecast / $labSeconds)))
+    }
+    finally { $lab | Stop-ClydeLab; Remove-Item $cluster -ErrorAction Ignore }
+}
+$rows.Add('')
+
+$results = Join-Path $PSScriptRoot 'results'
+$null = New-Item -ItemType Directory -Force $results
+$md = @('# Seeding on the Lab', '',
+    "Command: ``dotnet pwsh ./build.ps1 Bench -Bench LabSeeding`` (``bench/LabSeeding.Bench.ps1 -NodeCount $NodeCount -TimeScale $TimeScale``), $(Get-Date -Format 'yyyy-MM-dd'). Lab time and request counts: independent of this machine's load.", '') + $rows
+$md | Set-Content (Join-Path $results 'LabSeeding.md')
+$md | Write-Host
