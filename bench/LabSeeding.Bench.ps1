@@ -2,7 +2,7 @@
 .SYNOPSIS
     Seeding on the Lab over HTTP (run by ./build.ps1 Bench): API cost at 1,000 nodes, and the simulator against the Lab.
 .DESCRIPTION
-    1. API requests per seeded node: a 1,000-node private Lab with P2P, Start-ClydeSeed (the default strategy) then
+    1. API requests and bytes per seeded node: a 1,000-node private Lab with P2P, Start-ClydeSeed (the default strategy) then
        New-ClydeDaemonSet -Wait with the seed result, counted by the Lab's request counters (/clydelab/v1/stats).
     2. The simulator against the Lab on one small scenario (24 private nodes behind a NAT, P2P, a 4 GiB image in 6
        layers): the seeded rollout's Lab time (seeding start to DaemonSet available) for each strategy, next to
@@ -53,19 +53,26 @@ try {
     $kube = $lab.KubeconfigPath
     Reset-Stats $lab
     $seed = Start-ClydeSeed -Kubeconfig $kube -Image $image -DaemonSetName bench -Timeout 2h
-    $afterSeed = (Get-Stats $lab).total
+    $seedStats = Get-Stats $lab
+    $afterSeed = $seedStats.total
     Reset-Stats $lab
     $ds = $seed | New-ClydeDaemonSet -Kubeconfig $kube -Name bench -Image $image -Wait -Timeout 2h
-    $afterDs = (Get-Stats $lab).total
+    $dsStats = Get-Stats $lab
+    $afterDs = $dsStats.total
     $rows.Add("## API cost of a seeded rollout on a $NodeCount-node Lab")
     $rows.Add('')
     $rows.Add("Private nodes behind a NAT, P2P on, a 1 GiB image; ``Start-ClydeSeed`` with its default strategy ($($seed.Strategy)), then ``New-ClydeDaemonSet -Wait`` with the seed result. Requests counted by the Lab (``/clydelab/v1/stats``).")
     $rows.Add('')
-    $rows.Add('| step | requests | seeded nodes | requests per seeded node |')
-    $rows.Add('|---|---|---|---|')
-    $rows.Add(('| Start-ClydeSeed | {0} | {1} | {2:0.00} |' -f $afterSeed, $seed.Seeded, ($afterSeed / [Math]::Max(1, $seed.Seeded))))
-    $rows.Add(('| New-ClydeDaemonSet -Wait (releases the seed pods) | {0} | {1} | {2:0.00} |' -f $afterDs, $seed.Seeded, ($afterDs / [Math]::Max(1, $seed.Seeded))))
-    $rows.Add(('| both | {0} | {1} | {2:0.00} |' -f ($afterSeed + $afterDs), $seed.Seeded, (($afterSeed + $afterDs) / [Math]::Max(1, $seed.Seeded))))
+    $per = [Math]::Max(1, $seed.Seeded)
+    $row = { param($name, $requests, $sent, $received)
+        '| {0} | {1} | {2} | {3:0.00} | {4:0.0} | {5:0.0} |' -f $name, $requests, $seed.Seeded, ($requests / $per), ($sent / $per / 1KB), ($received / $per / 1KB) }
+    $rows.Add('| step | requests | seeded nodes | requests per seeded node | KiB sent per seeded node | KiB received per seeded node |')
+    $rows.Add('|---|---|---|---|---|---|')
+    $rows.Add((& $row 'Start-ClydeSeed' $afterSeed $seedStats.requestBytes $seedStats.responseBytes))
+    $rows.Add((& $row 'New-ClydeDaemonSet -Wait (releases the seed pods)' $afterDs $dsStats.requestBytes $dsStats.responseBytes))
+    $rows.Add((& $row 'both' ($afterSeed + $afterDs) ($seedStats.requestBytes + $dsStats.requestBytes) ($seedStats.responseBytes + $dsStats.responseBytes)))
+    $rows.Add('')
+    $rows.Add('Sent: API request bodies; received: API response bodies, watch streams included (the Lab counts bodies, not headers).')
     $rows.Add('')
     $rows.Add(("DaemonSet: {0} of {1} available. The wall time of ``Get-ClydeNodeNetwork`` at 5,000 nodes is in ``bench/results/NodeNetwork.md``." -f $ds.Available, $ds.Desired))
     $rows.Add('')

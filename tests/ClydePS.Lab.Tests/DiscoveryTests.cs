@@ -77,6 +77,22 @@ public sealed class DiscoveryTests(SharedLab shared) : IClassFixture<SharedLab>
     }
 
     [Fact]
+    public async Task Stats_count_the_bytes_of_API_bodies_both_ways()
+    {
+        await using var lab = await TestLab.StartAsync(new LabOptions { Nodes = 2 });
+        Assert.Equal(HttpStatusCode.OK, (await lab.Http.PostAsync("/clydelab/v1/stats/reset", null)).StatusCode);
+        var got = await lab.Http.GetByteArrayAsync("/api/v1/nodes/node-000");
+        var body = "{\"metadata\":{\"name\":\"counted\"},\"data\":{\"k\":\"" + new string('x', 5000) + "\"}}";
+        var created = await lab.Http.PostAsync("/api/v1/namespaces/default/configmaps", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var createdBytes = (await created.Content.ReadAsByteArrayAsync()).Length;
+        var (_, stats, _) = await lab.GetAsync("/clydelab/v1/stats");
+        Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(body), (long)stats!["requestBytes"]!);
+        Assert.Equal(got.Length + createdBytes, (long)stats["responseBytes"]!);
+        Assert.Equal(2, (long)stats["total"]!);
+    }
+
+    [Fact]
     public async Task Stats_count_requests_per_verb_and_resource()
     {
         await Lab.GetAsync("/api/v1/nodes");

@@ -36,12 +36,16 @@ public sealed class RestHandler
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         string verb = "", resource = rest;
         RequestTarget? target = null;
+        var body = ctx.Response.Body;
+        ctx.Response.Body = new CountingResponseStream(body, _stats);
+        _stats.AddBytes(ctx.Request.ContentLength ?? 0, 0);
         try
         {
             await HandleCoreAsync(ctx, group, version, rest, (v, t) => { verb = v; target = t; resource = t.ResourceForStats; });
         }
         finally
         {
+            ctx.Response.Body = body;
             _stats.Record(new RequestLogEntry(_clock.UtcNow, verb, resource, target?.Namespace, target?.Name, ctx.Response.StatusCode,
                 System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, ctx.Request.Headers.UserAgent.ToString(),
                 ctx.Request.QueryString.Value ?? ""));
