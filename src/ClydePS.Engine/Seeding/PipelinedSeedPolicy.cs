@@ -668,10 +668,9 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         ? (bytes / (double)(1L << 30)).ToString("0.##", CultureInfo.InvariantCulture) + " GB"
         : (bytes / BytesPerMB).ToString("0.#", CultureInfo.InvariantCulture) + " MB";
 
-    static string Names(IReadOnlyCollection<string> nodes) =>
-        nodes.Count <= 8 ? string.Join(", ", nodes) : string.Join(", ", nodes.Take(8)) + $" and {nodes.Count - 8} more";
+    static string Names(IReadOnlyCollection<string> nodes) => PolicyText.Names(nodes);
 
-    static string Num(double d) => d.ToString("0.###", CultureInfo.InvariantCulture);
+    static string Num(double d) => PolicyText.Num(d);
 
     static string Secs(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture) + " s";
 

@@ -193,3 +193,14 @@ public static class SeedPolicies
         return waves.Values.Select(w => (IReadOnlyList<string>)w).ToList();
     }
 }
+
+/// <summary>How the policies write nodes and numbers into their decisions' narratives.</summary>
+internal static class PolicyText
+{
+    /// <summary>Up to 8 node names, then "and N more".</summary>
+    public static string Names(IReadOnlyCollection<string> nodes) =>
+        nodes.Count <= 8 ? string.Join(", ", nodes) : string.Join(", ", nodes.Take(8)) + $" and {nodes.Count - 8} more";
+
+    /// <summary>A number with at most three decimals, invariant culture.</summary>
+    public static string Num(double d) => d.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+}

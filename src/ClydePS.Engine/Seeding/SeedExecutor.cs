@@ -89,6 +89,8 @@ public sealed record SeedProgress(int Wave, int Seeded, int Target, int InFlight
 /// </summary>
 public sealed class SeedExecutor(ClusterGateway gateway)
 {
+    readonly ClusterGateway _gateway = gateway;
+
     /// <summary>Rate assumed for a pull deadline when nothing was measured: 5 MB/s, slow enough for congested registries.</summary>
     public const double AssumedBandwidthMBps = 5;
     public static readonly TimeSpan MinimumPullTimeout = TimeSpan.FromMinutes(3);
@@ -107,7 +109,7 @@ public sealed class SeedExecutor(ClusterGateway gateway)
     public async Task<SeedPreparation> PrepareAsync(SeedRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var nodes = await gateway.ListNodesAsync(null, ct).ConfigureAwait(false);
+        var nodes = await _gateway.ListNodesAsync(null, ct).ConfigureAwait(false);
         if (request.Nodes is { Count: > 0 } filter)
         {
             var known = nodes.Select(n => n.Metadata.Name).ToHashSet(StringComparer.Ordinal);
@@ -120,7 +122,7 @@ public sealed class SeedExecutor(ClusterGateway gateway)
 
         var ns = request.Namespace;
         var digests = request.Digests;
-        var seedPods = (await gateway.ListAsync<V1Pod, V1PodList>("list seed pods", ns,
+        var seedPods = (await _gateway.ListAsync<V1Pod, V1PodList>("list seed pods", ns,
             (c, r, t) => c.CoreV1.ListNamespacedPodWithHttpMessagesAsync(ns, labelSelector: SeedPod.Selector(null), continueParameter: r.Continue,
                 limit: r.Limit, cancellationToken: t), ct).ConfigureAwait(false)).Items;
         var podsByNode = seedPods.Where(p => p.Spec?.NodeName is not null && p.Metadata.DeletionTimestamp is null)
@@ -179,7 +181,7 @@ public sealed class SeedExecutor(ClusterGateway gateway)
     /// <summary>A DaemonSet of Spegel or Clyde (by name or app label), and the nodes where its pod is Ready.</summary>
     async Task<(string? Mirror, HashSet<string> ReadyNodes)> FindMirrorAsync(CancellationToken ct)
     {
-        var sets = (await gateway.ListAsync<V1DaemonSet, V1DaemonSetList>("list DaemonSets", null,
+        var sets = (await _gateway.ListAsync<V1DaemonSet, V1DaemonSetList>("list DaemonSets", null,
             (c, r, t) => c.AppsV1.ListDaemonSetForAllNamespacesWithHttpMessagesAsync(continueParameter: r.Continue, limit: r.Limit, cancellationToken: t),
             ct).ConfigureAwait(false)).Items;
         var ds = sets.Where(IsMirror).OrderBy(d => d.Metadata.NamespaceProperty + "/" + d.Metadata.Name, StringComparer.Ordinal).FirstOrDefault();
@@ -190,7 +192,7 @@ public sealed class SeedExecutor(ClusterGateway gateway)
         }
         var selector = string.Join(",", (ds.Spec?.Selector?.MatchLabels ?? new Dictionary<string, string>()).Select(kv => $"{kv.Key}={kv.Value}"));
         var dsNs = ds.Metadata.NamespaceProperty;
-        var pods = (await gateway.ListAsync<V1Pod, V1PodList>("list P2P mirror pods", $"{dsNs}/{ds.Metadata.Name}",
+        var pods = (await _gateway.ListAsync<V1Pod, V1PodList>("list P2P mirror pods", $"{dsNs}/{ds.Metadata.Name}",
             (c, r, t) => c.CoreV1.ListNamespacedPodWithHttpMessagesAsync(dsNs, labelSelector: selector, continueParameter: r.Continue, limit: r.Limit, cancellationToken: t),
             ct).ConfigureAwait(false)).Items;
         foreach (var pod in pods)
@@ -724,8 +726,6 @@ public sealed class SeedExecutor(ClusterGateway gateway)
 
         Task DeletePodsAsync(IReadOnlyCollection<string> names) => HelperPods.DeleteAsync(_gw, _req.Namespace, names, SeedPod.Role, log);
     }
-
-    readonly ClusterGateway _gateway = gateway;
 
     /// <summary>
     /// Releases held seed pods: deletes each one whose node runs the workload's pod, following the workload's pods by

@@ -368,12 +368,11 @@ internal sealed class WaveSeedPolicy : ISeedPolicy
 
     static string TargetText(SeedRunState s) => s.Path == SeedPath.PublicPreSeed ? "" : $" of target {s.Plan.Target}";
 
-    static string Names(IReadOnlyCollection<string> nodes) =>
-        nodes.Count <= 8 ? string.Join(", ", nodes) : string.Join(", ", nodes.Take(8)) + $" and {nodes.Count - 8} more";
+    static string Names(IReadOnlyCollection<string> nodes) => PolicyText.Names(nodes);
 
     static string Bool(bool b) => b ? "true" : "false";
 
-    static string Num(double d) => d.ToString("0.###", CultureInfo.InvariantCulture);
+    static string Num(double d) => PolicyText.Num(d);
 
     static string Secs(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
 
