@@ -50,6 +50,15 @@ public sealed record PipelinedRunState : SeedPolicyState
     /// <summary>When the first registry-lane pull was started (null before).</summary>
     public DateTimeOffset? RegistryStart { get; init; }
 
+    /// <summary>The planned follower starts (seconds after <see cref="RegistryStart"/>, sorted; empty = the rules alone).</summary>
+    public ImmutableArray<double> Schedule { get; init; } = [];
+
+    /// <summary>How many planned starts were made.</summary>
+    public int ScheduledStarts { get; init; }
+
+    /// <summary>Whether planned starts decide now: some remain, the registry lane has started and some layer exists nowhere.</summary>
+    public bool FollowsSchedule => ScheduledStarts < Schedule.Length && RegistryStart is not null && !EveryLayerHeld;
+
     public ImmutableList<SeedWave> Waves { get; init; } = [];
     public ImmutableList<TimeSpan> CompletedDurations { get; init; } = [];
 
@@ -97,6 +106,9 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
     /// <summary>A layer at least this share of the image is "large": its holders gate the starts one newcomer per holder.</summary>
     internal const double LargeLayerShare = 0.25;
 
+    /// <summary>Planned starts due within this much of now start now (ticks are rounded to whole ticks).</summary>
+    static readonly TimeSpan Epsilon = TimeSpan.FromMilliseconds(1);
+
     /// <summary>How often running pulls are checked for stragglers.</summary>
     internal static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(15);
 
@@ -130,8 +142,12 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         {
             holders = holders.SetItems(layers.Select(l => KeyValuePair.Create(l.Digest, plan.AlreadySeeded.Count)));
         }
+        var schedule = knows && plan.FollowerStartOffsets is { Count: > 0 } offsets
+            ? offsets.Select(x => double.IsFinite(x) ? Math.Max(0, x) : throw new ArgumentException("FollowerStartOffsets must be finite.", nameof(plan))).Order().ToImmutableArray()
+            : [];
         var state = new PipelinedRunState
         {
+            Schedule = schedule,
             Plan = plan,
             Target = target,
             Layers = layers,
@@ -146,7 +162,7 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         var bandwidths = plan.RegistryBandwidthMBps is { } rr && plan.NodeBandwidthMBps is { } bb
             ? string.Create(CultureInfo.InvariantCulture, $"registry {rr:0.#} MB/s, nodes {bb:0.#} MB/s: {lane} node(s) keep the registry busy")
             : "bandwidths not known: one node pulls from the registry";
-        step.Info("Plan", $"{Name}: {eligible} eligible node(s), {plan.AlreadySeeded.Count} already hold the image; cluster {plan.ClusterClass}; target {target} = ceil({Num(o.PipelinedStopRatio)} x {eligible}); {(knows ? $"{layers.Length} layer(s) known" : "layers not known: whole pulls only")}; {bandwidths}; fan-out {o.UploadFanOut} per holder");
+        step.Info("Plan", $"{Name}: {eligible} eligible node(s), {plan.AlreadySeeded.Count} already hold the image; cluster {plan.ClusterClass}; target {target} = ceil({Num(o.PipelinedStopRatio)} x {eligible}); {(knows ? $"{layers.Length} layer(s) known" : "layers not known: whole pulls only")}; {bandwidths}; fan-out {o.UploadFanOut} per holder{(schedule.IsEmpty ? "" : $"; {schedule.Length} follower start(s) planned in the transfer model, from +{schedule[0]:0.#} s to +{schedule[^1]:0.#} s after the registry copy begins")}");
         Fill(step);
         return step.Result();
     }
@@ -399,6 +415,14 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
             return;
         }
         var next = step.S.NextCheck ?? step.Now + CheckInterval;
+        if (step.S.FollowsSchedule)
+        {
+            var planned = step.S.RegistryStart!.Value + TimeSpan.FromSeconds(step.S.Schedule[step.S.ScheduledStarts]);
+            if (planned > step.Now && planned < next)
+            {
+                next = planned;
+            }
+        }
         // wake up when a running pull is about to complete, so its follower starts before it does
         var nodeMBps = NodeMBps(step.S);
         if (nodeMBps is not null)
@@ -448,6 +472,24 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         var room = Math.Min(s.Target - s.Seeded - s.Running, s.Available);
         if (room <= 0)
         {
+            return;
+        }
+        if (s.FollowsSchedule)
+        {
+            // The plan was checked in the transfer model (no follower outruns the first copy): its starts replace the gates.
+            var due = 0;
+            while (s.ScheduledStarts + due < s.Schedule.Length && s.RegistryStart!.Value + TimeSpan.FromSeconds(s.Schedule[s.ScheduledStarts + due]) <= step.Now + Epsilon)
+            {
+                due++;
+            }
+            var planned = Math.Min(room, due);
+            if (planned > 0)
+            {
+                var first = s.ScheduledStarts + 1;
+                Start(step, planned, registryLane: false, SeedSource.Unknown, string.Create(CultureInfo.InvariantCulture,
+                    $"planned start{(planned > 1 ? "s" : "")} {first}{(planned > 1 ? $"-{first + planned - 1}" : "")} of {s.Schedule.Length} at +{s.Schedule[first - 1]:0.#} s after the registry copy began (schedule planned in the transfer model: no follower fetches from the registry)"));
+                step.S = step.S with { ScheduledStarts = s.ScheduledStarts + due };
+            }
             return;
         }
         var (allowed, why, rate) = AllowedFollowers(s, step.Now);

@@ -24,6 +24,13 @@ public sealed record SeedPlan(
 
     /// <summary>From a StartSeedsAction until the node's pull starts (pod scheduling, sandbox, helper init): the executor's own delay.</summary>
     public TimeSpan StartLatency { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The Pipelined policy's planned follower starts, when a planner made them in the transfer model
+    /// (<c>StartSchedulePlanner</c>): seconds after the first registry-lane start, one per follower. While some layer
+    /// exists nowhere they replace the policy's start rules; null = the rules alone.
+    /// </summary>
+    public IReadOnlyList<double>? FollowerStartOffsets { get; init; }
 }
 
 /// <summary>One layer of the image being seeded: its digest and size in bytes.</summary>

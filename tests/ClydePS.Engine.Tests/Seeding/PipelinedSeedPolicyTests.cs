@@ -160,6 +160,62 @@ public sealed class PipelinedSeedPolicyTests
         }
     }
 
+    [Theory]
+    [InlineData(7)]
+    [InlineData(33)]
+    [InlineData(150)]
+    public void InvariantsHoldWithAPlannedSchedule(int n)
+    {
+        // More or fewer planned starts than followers, some due at once, with failures and stragglers.
+        var offsets = Enumerable.Range(0, n / 2).Select(i => 3.0 * (i / 3)).ToList();
+        foreach (var (fails, straggles) in new (Func<string, bool>, Func<string, bool>)[]
+        {
+            (_ => false, _ => false),
+            (x => SeedPolicyPropertyTests.Index(x) % 7 == 2, x => SeedPolicyPropertyTests.Index(x) % 11 == 3),
+        })
+        {
+            var plan = Plan(n, ClusterNetworkClass.Private, false, layers: true) with { FollowerStartOffsets = offsets };
+            var run = Drive(plan, n, fails, straggles);
+            Assert.Empty(run.Violations);
+        }
+    }
+
+    [Fact]
+    public void PlannedStartsReplaceTheGatesUntilEveryLayerIsHeld()
+    {
+        var plan = Plan(10, ClusterNetworkClass.Private, false, layers: true) with { FollowerStartOffsets = [40, 20, 20] };
+        var step = Policy.Begin(plan, T0);
+        Assert.Contains(step.Decisions, d => d.Narrative.Contains("3 follower start(s) planned in the transfer model, from +20 s to +40 s", StringComparison.Ordinal));
+        var lane = Assert.Single(step.Actions.OfType<StartSeedsAction>());
+        Assert.True(step.State.WakeUpAt <= T0.AddSeconds(20), $"wake-up {step.State.WakeUpAt} after the first planned start"); // a straggler check or the planned start
+        step = Policy.Next(step.State, new TickEvent(T0.AddSeconds(19)));
+        Assert.Empty(step.Actions.OfType<StartSeedsAction>()); // nothing held yet, and the rules would not allow it either
+        step = Policy.Next(step.State, new TickEvent(T0.AddSeconds(20)));
+        var two = Assert.Single(step.Actions.OfType<StartSeedsAction>());
+        Assert.Equal(2, two.Nodes.Count);
+        Assert.Contains(step.Decisions, d => d.Narrative.Contains("planned starts 1-2 of 3 at +20 s", StringComparison.Ordinal));
+        Assert.True(step.State.WakeUpAt <= T0.AddSeconds(40), $"wake-up {step.State.WakeUpAt} after the next planned start");
+        step = Policy.Next(step.State, new TickEvent(T0.AddSeconds(40)));
+        Assert.Single(Assert.Single(step.Actions.OfType<StartSeedsAction>()).Nodes);
+        // the schedule is used up: the rules decide again (every layer held by the registry lane's node feeds one newcomer)
+        var s = (PipelinedRunState)step.State;
+        Assert.False(s.FollowsSchedule);
+        step = Policy.Next(s, new SeedCompletedEvent(T0.AddSeconds(100), lane.Nodes[0], TimeSpan.FromSeconds(100), 1));
+        Assert.DoesNotContain(step.Decisions, d => d.Narrative.Contains("planned start", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void APlannedScheduleStopsDecidingOnceEveryLayerIsHeld()
+    {
+        var plan = Plan(10, ClusterNetworkClass.Private, false, layers: true) with { FollowerStartOffsets = [500, 600] };
+        var step = Policy.Begin(plan, T0);
+        var lane = Assert.Single(step.Actions.OfType<StartSeedsAction>()).Nodes[0];
+        step = Policy.Next(step.State, new SeedCompletedEvent(T0.AddSeconds(100), lane, TimeSpan.FromSeconds(100), 1));
+        Assert.False(((PipelinedRunState)step.State).FollowsSchedule);
+        Assert.Single(Assert.Single(step.Actions.OfType<StartSeedsAction>()).Nodes); // started by the fan-out rule, long before +500 s
+        Assert.DoesNotContain(step.Decisions, d => d.Narrative.Contains("planned start", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void WithoutLayersItDoublesOnCompletionsWithoutWaitingForAWave()
     {

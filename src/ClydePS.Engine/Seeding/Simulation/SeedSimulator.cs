@@ -40,7 +40,37 @@ public static class SeedSimulator
                 _ => SeedStrategy.Doubling,
             },
         };
-        return new Simulation(input, policy, options, strategy.ToString()).Execute();
+        var forecast = new Simulation(input, policy, options, strategy.ToString()).Execute();
+        if (strategy == SimulatedStrategy.Pipelined && PlanStarts(input, options) is { } schedule)
+        {
+            // A planner that knows the bandwidths tries its schedule in the full simulation and keeps it only if it wins.
+            var planned = new Simulation(input, policy, options, strategy.ToString(), schedule).Execute();
+            if (planned.RolloutTime < forecast.RolloutTime)
+            {
+                return planned;
+            }
+        }
+        return forecast;
+    }
+
+    /// <summary>
+    /// The Pipelined followers' planned starts for an input (<see cref="StartSchedulePlanner"/>), or null: only with layer
+    /// progress (the policy then knows the bandwidths), P2P, nodes that are all private or all public, and at most
+    /// <see cref="StartSchedulePlanner.MaxFollowers"/> followers.
+    /// </summary>
+    public static StartSchedule? PlanStarts(SeedSimulationInput input, SeedPolicyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(options);
+        var allPrivate = input.Nodes.All(n => !n.Public);
+        if (!input.LayerProgress || !input.PeerToPeer || !(allPrivate || input.Nodes.All(n => n.Public)))
+        {
+            return null;
+        }
+        var registry = SeedBounds.EffectiveRegistryMBps(input.RegistryBandwidthMBps, input.NatBandwidthMBps, allPrivate);
+        var lane = Math.Max(1, (int)Math.Ceiling(registry / input.NodeBandwidthMBps - 1e-9));
+        var followers = SeedTargets.StopTarget(input.Nodes.Count, options.PipelinedStopRatio) - lane;
+        return StartSchedulePlanner.Plan(input.Layers, registry, input.NodeBandwidthMBps, lane, followers);
     }
 
     /// <summary>
@@ -116,8 +146,11 @@ public static class SeedSimulator
         double _rolloutEnd;
         string? _abort;
 
-        public Simulation(SeedSimulationInput input, ISeedPolicy? policy, SeedPolicyOptions options, string name)
+        readonly StartSchedule? _schedule;
+
+        public Simulation(SeedSimulationInput input, ISeedPolicy? policy, SeedPolicyOptions options, string name, StartSchedule? schedule = null)
         {
+            _schedule = schedule;
             _in = input;
             _policy = policy;
             _options = options;
@@ -165,6 +198,7 @@ public static class SeedSimulator
                     NodeBandwidthMBps = _in.LayerProgress ? _in.NodeBandwidthMBps : null,
                     RegistryBandwidthMBps = _in.LayerProgress ? SeedBounds.EffectiveRegistryMBps(_in.RegistryBandwidthMBps, _in.NatBandwidthMBps, _in.Nodes.All(n => !n.Public)) : null,
                     StartLatency = _o.SeedPodStart + _o.HelperInit,
+                    FollowerStartOffsets = _schedule?.OffsetsSeconds,
                 };
                 Apply(_policy.Begin(plan, T0));
             }

@@ -1,0 +1,79 @@
+using ClydePS.Engine.Seeding.Simulation;
+using ClydePS.Engine.Transfer;
+
+namespace ClydePS.Engine.Tests.Seeding.Simulation;
+
+/// <summary>The follower start planner: plans it returns hold in the model, it is deterministic, bounded, and says no when it has nothing to plan.</summary>
+public sealed class StartSchedulePlannerTests
+{
+    const double GB = 1024d * 1024 * 1024;
+    static readonly double ClydeRegistry = 32 * 18.6 * 1024 / 6600;
+    static IReadOnlyList<TransferLayer> Equal(int count) => ImageLayering.Equal((long)(18.6 * GB), count);
+
+    /// <summary>Runs a schedule at the given registry rate with node names unlike the planner's (another tie order among equal holders).</summary>
+    static (double End, long RegistryBytes, long FollowerRegistryBytes) Replay(IReadOnlyList<TransferLayer> layers, IReadOnlyList<double> offsets, double registryMBps)
+    {
+        var net = new TransferNetwork(new TransferNetworkOptions { RegistryBandwidthMBps = registryMBps, PeerToPeer = true });
+        net.AddNode("z-registry-lane", 250);
+        for (var i = 0; i < offsets.Count; i++) net.AddNode($"a-{offsets.Count - i:000}", 250);
+        long follower = 0;
+        net.LayerCompleted += e => { if (e.Peer is null && e.Node != "z-registry-lane") follower += e.SizeBytes; };
+        var pulls = new List<PullHandle> { net.StartPull("z-registry-lane", layers) };
+        for (var i = 0; i < offsets.Count; i++)
+        {
+            net.AdvanceTo(offsets[i]);
+            pulls.Add(net.StartPull($"a-{offsets.Count - i:000}", layers));
+        }
+        net.RunUntilIdle();
+        return (pulls.Max(p => p.Completion.Result.EndTime), net.Stats.BytesFromRegistry, follower);
+    }
+
+    [Fact]
+    public void ThePlanHoldsInTheModelWithoutASecondRegistryFetch()
+    {
+        var layers = Equal(40);
+        var plan = StartSchedulePlanner.Plan(layers, ClydeRegistry, 250, 1, 31);
+        Assert.NotNull(plan);
+        Assert.Equal(31, plan.OffsetsSeconds.Count);
+        Assert.Equal(plan.OffsetsSeconds.Order(), plan.OffsetsSeconds);
+        var replay = Replay(layers, plan.OffsetsSeconds, ClydeRegistry);
+        Assert.Equal(0, replay.FollowerRegistryBytes);
+        Assert.Equal(layers.Sum(l => l.SizeBytes), replay.RegistryBytes);
+        var firstCopy = layers.Sum(l => l.SizeBytes) / (ClydeRegistry * Bandwidth.BytesPerMB);
+        // every node done within 1.4x the time the registry needs for one copy (the rules alone: about 2x)
+        Assert.InRange(replay.End, firstCopy, 1.4 * firstCopy);
+        Assert.InRange(plan.PredictedSeconds, firstCopy, 1.4 * firstCopy / (1 - StartSchedulePlanner.Margin));
+    }
+
+    [Fact]
+    public void StartingEveryFollowerAtOnceIsWhatThePlanAvoids()
+    {
+        // the reason for planning: followers that start together move in lockstep through the one holder
+        var layers = Equal(40);
+        var together = Replay(layers, Enumerable.Repeat(150.0, 31).ToList(), ClydeRegistry);
+        var plan = StartSchedulePlanner.Plan(layers, ClydeRegistry, 250, 1, 31)!;
+        Assert.True(Replay(layers, plan.OffsetsSeconds, ClydeRegistry).End < 0.5 * together.End);
+    }
+
+    [Fact]
+    public void TheSameInputGivesTheSamePlanWithinItsBudget()
+    {
+        var layers = Equal(20);
+        var a = StartSchedulePlanner.Plan(layers, 100, 250, 1, 15, budget: 200_000)!;
+        var b = StartSchedulePlanner.Plan(layers, 100, 250, 1, 15, budget: 200_000)!;
+        Assert.Equal(a.OffsetsSeconds, b.OffsetsSeconds);
+        Assert.Equal(a.PredictedSeconds, b.PredictedSeconds);
+        Assert.InRange(a.Evaluations, 1, 200_000 / (16 * 20));
+    }
+
+    [Theory]
+    [InlineData(1, 31)]   // one layer: nothing is shared before it completes
+    [InlineData(40, 0)]   // no follower
+    [InlineData(40, 65)]  // more than MaxFollowers
+    public void NothingToPlan(int layers, int followers) =>
+        Assert.Null(StartSchedulePlanner.Plan(Equal(layers), ClydeRegistry, 250, 1, followers));
+
+    [Fact]
+    public void NoFeasibleScheduleWithinTheBudgetGivesNull() =>
+        Assert.Null(StartSchedulePlanner.Plan(Equal(40), ClydeRegistry, 250, 1, 31, budget: 10));
+}
