@@ -234,6 +234,60 @@ Describe 'Start-ClydePrePull' {
         finally { $ps.Dispose() }
     }
 
+    It '-ThrottleLimit bounds how many images pull at once, as seen in the order of the pod watch events' {
+        # Three seeders and ten 1 GiB images (five per run), on a Lab of their own (not
+        # the shared `$Lab`) so nothing is held beforehand.
+        $images = @(0..9 | ForEach-Object { "example.com/throttle/image-$($_):v1" })
+        $spec = @{
+            seed       = 11
+            network    = @{ registryBandwidthMBps = 400; natBandwidthMBps = 400; nodeBandwidthMBps = 100 }
+            images     = @($images | ForEach-Object { @{ reference = $_; size = '1Gi'; layerCount = 2; platforms = @('linux/amd64') } })
+            nodeGroups = @(@{ name = 's'; count = 3; namePattern = 's-{0}'; labels = @{ 'p2p-seeder' = 'true' } })
+        }
+        $own = Start-PrePullLab $spec
+        try {
+            $h = Get-LabHeaders $own
+            $selector = 'labelSelector=clydeps.io%2Frole%3Dprepull'
+            # Replays the run's pod events from the watch history, in commit order, and returns the most images that had
+            # a pod still pulling at one time: a pod pulls from its creation until its seed container reports an imageID
+            # (what the runner waits for) or it ends or goes.
+            function Measure-PullingImage([string] $Namespace, [scriptblock] $Run) {
+                $rv = (Invoke-RestMethod -Uri "$($own.Url)/api/v1/namespaces/$Namespace/pods?$selector" -Headers $h).metadata.resourceVersion
+                $result = & $Run
+                $body = (Invoke-WebRequest -Uri "$($own.Url)/api/v1/namespaces/$Namespace/pods?watch=true&resourceVersion=$rv&timeoutSeconds=1&$selector" -Headers $h).Content
+                $pulling = @{}
+                $seen = @{}
+                $most = 0
+                foreach ($line in $body -split "`n" | Where-Object { $_.Trim() }) {
+                    $e = $line | ConvertFrom-Json
+                    if ($e.type -eq 'ERROR') { throw "The pod watch could not replay the run: $line" }
+                    $pod = $e.object
+                    $seen[$pod.metadata.name] = $pod.metadata.annotations.'clydeps.io/image'
+                    $seed = @($pod.status.containerStatuses | Where-Object { $_.name -eq 'seed' })
+                    $done = $e.type -eq 'DELETED' -or $pod.status.phase -in 'Succeeded', 'Failed' -or ($seed.Count -gt 0 -and $seed[0].imageID)
+                    if ($done) { $pulling.Remove($pod.metadata.name) } else { $pulling[$pod.metadata.name] = $pod.metadata.annotations.'clydeps.io/image' }
+                    $most = [Math]::Max($most, @($pulling.Values | Sort-Object -Unique).Count)
+                }
+                [pscustomobject]@{ Results = @($result); Pods = $seen.Count; Images = @($seen.Values | Sort-Object -Unique).Count; MostImagesPulling = $most }
+            }
+
+            $two = Measure-PullingImage 'pp-two' { Start-ClydePrePull -Kubeconfig $own.KubeconfigPath -Image $images[0..4] -Namespace pp-two -ThrottleLimit 2 -WarningAction SilentlyContinue }
+            $two.Results | Should -HaveCount 5
+            $two.Results | ForEach-Object { @($_.Succeeded) | Should -HaveCount 3 }
+            $two.Pods | Should -Be 15
+            $two.Images | Should -Be 5
+            $two.MostImagesPulling | Should -Be 2
+
+            # The same check sees more than two at once when the limit allows it, so it can fail.
+            $five = Measure-PullingImage 'pp-five' { Start-ClydePrePull -Kubeconfig $own.KubeconfigPath -Image $images[5..9] -Namespace pp-five -ThrottleLimit 5 -WarningAction SilentlyContinue }
+            $five.Results | Should -HaveCount 5
+            $five.Results | ForEach-Object { @($_.Succeeded) | Should -HaveCount 3 }
+            $five.Pods | Should -Be 15
+            $five.MostImagesPulling | Should -BeGreaterThan 2
+        }
+        finally { $own | Stop-ClydeLab }
+    }
+
     It '-WhatIf lists what it would pull and creates nothing' {
         $out = & (Get-PwshPath) -NoProfile -NonInteractive -Command "Import-Module '$env:CLYDEPS_MODULE'; Start-ClydePrePull -Kubeconfig '$Kube' -Image '$Other' -Namespace pp-whatif -WhatIf -WarningAction SilentlyContinue" | Out-String
         $out | Should -Match 'Create namespace'

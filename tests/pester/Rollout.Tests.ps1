@@ -213,6 +213,10 @@ spec:
         @{ Case = 'bad name'; Params = @{ Name = 'Bad_Name'; Image = 'busybox:1.36' }; Id = 'ClydeInvalidName' }
         @{ Case = 'missing file'; Params = @{ Path = 'no-such-file.yaml' }; Id = 'ClydeManifestNotFound' }
         @{ Case = 'file without a DaemonSet'; Params = @{ Path = 'configmap' }; Id = 'ClydeManifestInvalid' }
+        @{ Case = 'seed stop ratio 1.5'; Params = @{ Name = 'bad'; Image = 'busybox:1.36'; Seed = $true; SeedStopRatio = 1.5 }; Id = 'ClydeInvalidStopRatio' }
+        @{ Case = 'seed stop ratio 0'; Params = @{ Name = 'bad'; Image = 'busybox:1.36'; Seed = $true; SeedStrategy = 'Adaptive'; SeedStopRatio = 0 }; Id = 'ClydeInvalidStopRatio' }
+        @{ Case = '-SeedStrategy without -Seed'; Params = @{ Name = 'bad'; Image = 'busybox:1.36'; SeedStrategy = 'Adaptive' }; Id = 'ClydeSeedParameterWithoutSeed' }
+        @{ Case = '-SeedStopRatio without -Seed'; Params = @{ Name = 'bad'; Image = 'busybox:1.36'; SeedStopRatio = 0.5 }; Id = 'ClydeSeedParameterWithoutSeed' }
     ) {
         if ($Params.Path -eq 'configmap') {
             $Params.Path = New-Manifest 'cm.yaml' "apiVersion: v1`nkind: ConfigMap`nmetadata: {name: x}`n"
@@ -224,6 +228,7 @@ spec:
         $after = (Get-Lab '/clydelab/v1/stats').requests | Where-Object { $_.verb -in 'create', 'update' } | Measure-Object count -Sum
         $after.Sum | Should -Be $before.Sum
         Test-DaemonSet bad | Should -BeFalse
+        @((Get-Lab '/api/v1/pods?labelSelector=clydeps.io%2Frole%3Dseed').items) | Should -HaveCount 0
     }
 
     It 'times out naming the nodes and pods behind with their reasons' {
@@ -266,6 +271,77 @@ spec:
         $names | Should -Be @('everywhere')
         $line = "Wait-ClydeRollout -Kubeconfig '$Kube' -Namespace piped -Name "
         (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('viapipe')
+    }
+}
+
+Describe 'New-ClydeDaemonSet -Seed' {
+    BeforeAll {
+        # Six private workers behind one NAT with a P2P mirror, and one image per test so no node holds it beforehand.
+        $seedSpec = @{
+            seed       = 8
+            network    = @{ p2p = $true; natBandwidthMBps = 200; nodeBandwidthMBps = 100 }
+            images     = @(
+                @{ reference = 'example.com/app/pipe:1'; size = '256Mi'; layerCount = 2; platforms = @('linux/amd64') },
+                @{ reference = 'example.com/app/adapt:1'; size = '256Mi'; layerCount = 2; platforms = @('linux/amd64') }
+            )
+            nodeGroups = @(@{ name = 'd'; count = 6; namePattern = 'd-{0}' })
+        }
+        $script:SeedLab = Start-ClydeLab -ClusterFile (New-TestClusterFile -Spec $seedSpec -Name 'seed-cluster.json') -TimeScale 20
+        $script:SeedKube = $script:SeedLab.KubeconfigPath
+        $script:SeedHeaders = @{ Authorization = "Bearer $((Get-Content -Raw (Join-Path $script:SeedLab.StateDirectory 'token')).Trim())" }
+        function Get-SeedLab([string] $Path) { Invoke-RestMethod -Uri "$($script:SeedLab.Url)$Path" -Headers $script:SeedHeaders }
+        # Seeding needs the mirror pods Ready on every node, as on a running cluster.
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        do {
+            $mirror = Get-SeedLab '/apis/apps/v1/namespaces/kube-system/daemonsets/spegel'
+            $ready = $mirror.status.desiredNumberScheduled -gt 0 -and $mirror.status.numberReady -ge $mirror.status.desiredNumberScheduled
+        } until ($ready -or [DateTime]::UtcNow -gt $deadline -or (Start-Sleep -Milliseconds 200))
+        if (-not $ready) { throw "The Lab's spegel DaemonSet did not become ready: $($mirror.status | ConvertTo-Json -Compress)" }
+
+        # How each node's pod of the DaemonSet got its image, from the kubelet's events: 'present' when the node held it
+        # already (it was seeded), 'pulled' when the pod had to pull it.
+        function Get-WorkloadImageSource([string] $Name) {
+            $pods = @((Get-SeedLab "/api/v1/namespaces/default/pods?labelSelector=app%3D$Name").items)
+            $events = @((Get-SeedLab '/api/v1/namespaces/default/events').items)
+            foreach ($pod in $pods) {
+                $mine = @($events | Where-Object { $_.involvedObject.name -eq $pod.metadata.name })
+                [pscustomobject]@{
+                    Node   = $pod.spec.nodeName
+                    Source = if ($mine | Where-Object { $_.reason -eq 'Pulling' }) { 'pulled' }
+                             elseif ($mine | Where-Object { $_.reason -eq 'Pulled' -and $_.message -match 'already present' }) { 'present' }
+                             else { 'unknown' }
+                }
+            }
+        }
+    }
+    AfterAll { if ($script:SeedLab) { $script:SeedLab | Stop-ClydeLab } }
+
+    It 'seeds every eligible node with the Pipelined policy by default, then rolls out' {
+        $verbose = New-ClydeDaemonSet -Kubeconfig $SeedKube -Name pipe -Image 'example.com/app/pipe:1' -Seed -Wait -Timeout 10m -Verbose -ErrorAction Stop 4>&1 3>$null
+        $ds = @($verbose | Where-Object { $_ -is [ClydePS.ClydeDaemonSet] })
+        $text = ($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message) -join "`n"
+        $ds | Should -HaveCount 1
+        $ds[0].Available | Should -Be 6
+        $text | Should -Match '6 eligible node\(s\), target 6, 0 already seeded, .*strategy Pipelined'
+        $text | Should -Not -Match 'strategy Adaptive'
+        # Every node held the image before its workload pod started: none of them pulled it.
+        $sources = @(Get-WorkloadImageSource pipe)
+        $sources | Should -HaveCount 6
+        @($sources | Where-Object Source -eq 'present') | Should -HaveCount 6
+        @((Get-SeedLab '/api/v1/pods?labelSelector=clydeps.io%2Frole%3Dseed').items | Where-Object { -not $_.metadata.deletionTimestamp }) | Should -HaveCount 0
+    }
+
+    It '-SeedStrategy Adaptive -SeedStopRatio 0.5 seeds half of the nodes, and the rest pull when the DaemonSet rolls out' {
+        $verbose = New-ClydeDaemonSet -Kubeconfig $SeedKube -Name adapt -Image 'example.com/app/adapt:1' -Seed -SeedStrategy Adaptive -SeedStopRatio 0.5 -Wait -Timeout 10m -Verbose -ErrorAction Stop 4>&1 3>$null
+        $ds = @($verbose | Where-Object { $_ -is [ClydePS.ClydeDaemonSet] })
+        $text = ($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message) -join "`n"
+        $ds | Should -HaveCount 1
+        $ds[0].Available | Should -Be 6
+        $text | Should -Match '6 eligible node\(s\), target 3, 0 already seeded, .*strategy Adaptive'
+        $sources = @(Get-WorkloadImageSource adapt)
+        $sources | Should -HaveCount 6
+        @($sources | Where-Object Source -eq 'present') | Should -HaveCount 3
+        @($sources | Where-Object Source -eq 'pulled') | Should -HaveCount 3
     }
 }
 

@@ -339,3 +339,53 @@ Describe 'Get-ClydeSeeder and Remove-ClydeSeeder' {
         finally { $lab | Stop-ClydeLab }
     }
 }
+
+Describe 'Watch-ClydeSeeder -WhatIf' {
+    It '-WhatIf -Once names each seeder it would replace and its replacement, and changes nothing' {
+        $spec = $script:Spec.Clone()
+        $spec.images = @(@{ reference = 'example.com/tools/agent:v1'; size = '16Mi'; layerCount = 1; platforms = @('linux/amd64') })
+        $lab = Start-SeederLab $spec
+        try {
+            $k = $lab.KubeconfigPath
+            $h = Get-LabHeaders $lab
+            $tracker = New-TrackerPath
+            $images = Join-Path (Split-Path $tracker) 'images.txt'
+            Set-Content -Path $images -Value 'example.com/tools/agent:v1'
+            # down-1 is labelled and NotReady, ghost-1 is gone: both must be replaced; w-2 is healthy.
+            Set-Content -Path $tracker -Value '["down-1","ghost-1","w-2"]'
+            $content = Get-Content -Raw $tracker
+            $written = (Get-Item $tracker).LastWriteTimeUtc
+            $labelled = Get-LabelledNode $lab
+            $labelled | Should -Be @('down-1')
+            $writes = { [int](((Invoke-RestMethod -Uri "$($lab.Url)/clydelab/v1/stats" -Headers $h).requests |
+                Where-Object { $_.verb -in 'create', 'update', 'patch', 'delete', 'deletecollection' } | Measure-Object count -Sum).Sum) }
+            $before = & $writes
+
+            # What-if lines go to the host, so a child pwsh prints them.
+            $command = "Import-Module '$env:CLYDEPS_MODULE'; Watch-ClydeSeeder -Kubeconfig '$k' -TrackerPath '$tracker' -ImageFile '$images' -NotReadyGracePeriod 0s -Once -WhatIf"
+            $text = (& (Get-PwshPath) -NoProfile -NonInteractive -Command $command | Out-String) -replace '\r?\n', ' '
+            $text | Should -Match 'What if: .*"Replace seeder" on target "seeder down-1 \(NotReady for \d+ s'
+            $text | Should -Match 'seeder ghost-1 \(the node is gone\): label w-\d+ p2p-seeder=true'
+            $text | Should -Match 'unlabel down-1'
+            $text | Should -Match 'pre-pull 1 image\(s\)'
+
+            # Nothing changed: the tracker, the labels, no pod, no write request at all.
+            Get-Content -Raw $tracker | Should -Be $content
+            (Get-Item $tracker).LastWriteTimeUtc | Should -Be $written
+            Get-LabelledNode $lab | Should -Be $labelled
+            @((Invoke-RestMethod -Uri "$($lab.Url)/api/v1/pods?labelSelector=clydeps.io%2Frole%3Dprepull" -Headers $h).items) | Should -HaveCount 0
+            & $writes | Should -Be $before
+
+            # The real pass then does what -WhatIf said: the same seeders replaced by the same nodes.
+            $events = @(Watch-ClydeSeeder -Kubeconfig $k -TrackerPath $tracker -ImageFile $images -NotReadyGracePeriod 0s -Once -WarningAction SilentlyContinue)
+            $replaced = @($events | Where-Object Kind -eq 'Replaced')
+            @($replaced.Node | Sort-Object) | Should -Be @('down-1', 'ghost-1')
+            foreach ($r in $replaced) {
+                $text | Should -Match "seeder $([regex]::Escape($r.Node)) \(.*?\): label $([regex]::Escape($r.Replacement)) "
+            }
+            Get-Content -Raw $tracker | Should -Not -Be $content
+            Get-LabelledNode $lab | Should -Not -Contain 'down-1'
+        }
+        finally { $lab | Stop-ClydeLab }
+    }
+}

@@ -35,6 +35,12 @@ public sealed record SeederWatchOptions
 public sealed record SeederFailure(string Node, string Reason, string? Zone, NetworkClass? NetworkClass);
 
 /// <summary>
+/// What a pass would do for one failed seeder: the node that would replace it (null when no eligible node is left), and
+/// whether the failed seeder's node is gone (so there is no label to remove).
+/// </summary>
+public sealed record SeederReplacementPlan(SeederFailure Failed, ClydeNode? Replacement, bool Gone);
+
+/// <summary>
 /// Watch-ClydeSeeder's engine, the health monitor the original ClydeSeeder only drew. Keeps a view of the nodes (one list,
 /// then a watch that resumes after dropped streams; a watch that fails outright is restarted after
 /// <see cref="SeederWatchOptions.RetryDelay"/>), and reconciles the pool (the tracker's names and the labelled nodes) on every
@@ -268,6 +274,55 @@ public sealed class SeederWatch(ClusterGateway gateway)
         }
     }
 
+    /// <summary>
+    /// What one pass would do now (-WhatIf), changing nothing: the seeders that must be replaced and the node picked for each,
+    /// decided as <see cref="RunAsync"/>'s first pass decides them.
+    /// </summary>
+    public async Task<IReadOnlyList<SeederReplacementPlan>> PreviewAsync(SeederWatchOptions options, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var skew = await ClusterSkewAsync(ct).ConfigureAwait(false);
+        var nodes = new Dictionary<string, V1Node>(StringComparer.Ordinal);
+        var lastSeen = new Dictionary<string, ClydeNode>(StringComparer.Ordinal);
+        foreach (var node in await gateway.ListNodesAsync(null, ct).ConfigureAwait(false))
+        {
+            nodes[node.Metadata.Name] = node;
+            lastSeen[node.Metadata.Name] = NodeMapper.ToClydeNode(node);
+        }
+        var pool = ReadPool(options, nodes);
+        var now = gateway.LabTime.GetUtcNow() + skew;
+        var (due, _) = Evaluate(nodes, pool, new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal), lastSeen, now, options.NotReadyGracePeriod);
+        var clydeNodes = nodes.Values.Select(n => NodeMapper.ToClydeNode(n)).ToList();
+        var plan = new List<SeederReplacementPlan>();
+        foreach (var failed in due)
+        {
+            var pick = SeederPool.PickReplacement(clydeNodes, pool, options.Label, failed.Zone, failed.NetworkClass, options.IncludeControlPlane);
+            plan.Add(new SeederReplacementPlan(failed, pick, !nodes.ContainsKey(failed.Node)));
+            if (pick is not null)
+            {
+                Adopt(options.Label, nodes, clydeNodes, pool, failed.Node, pick.Name);
+            }
+        }
+        return plan;
+    }
+
+    /// <summary>The pass's view after <paramref name="replacement"/> took <paramref name="failed"/>'s place, so the next pick (and pass) sees it.</summary>
+    static void Adopt(SeederLabel label, Dictionary<string, V1Node> nodes, List<ClydeNode> clydeNodes, HashSet<string> pool, string failed, string replacement)
+    {
+        pool.Remove(failed);
+        pool.Add(replacement);
+        if (nodes.TryGetValue(replacement, out var picked))
+        {
+            picked.Metadata.Labels ??= new Dictionary<string, string>();
+            picked.Metadata.Labels[label.Key] = label.Value;
+            clydeNodes[clydeNodes.FindIndex(n => n.Name == replacement)] = NodeMapper.ToClydeNode(picked);
+        }
+        if (nodes.TryGetValue(failed, out var old))
+        {
+            old.Metadata.Labels?.Remove(label.Key);
+        }
+    }
+
     static HashSet<string> ReadPool(SeederWatchOptions options, IReadOnlyDictionary<string, V1Node> nodes)
     {
         var tracker = SeederTracker.Read(options.TrackerPath);
@@ -342,8 +397,6 @@ public sealed class SeederWatch(ClusterGateway gateway)
                 {
                     log("WARNING", o.Error!.Message);
                 }
-                pool.Remove(failed.Node);
-                pool.Add(pick.Name);
                 var at = names.IndexOf(failed.Node);
                 if (at >= 0)
                 {
@@ -354,16 +407,7 @@ public sealed class SeederWatch(ClusterGateway gateway)
                     names.Add(pick.Name);
                 }
                 // The view follows the labels just set, so the next pass does not see the old seeder again.
-                if (nodes.TryGetValue(pick.Name, out var picked))
-                {
-                    picked.Metadata.Labels ??= new Dictionary<string, string>();
-                    picked.Metadata.Labels[label.Key] = label.Value;
-                    clydeNodes[clydeNodes.FindIndex(n => n.Name == pick.Name)] = NodeMapper.ToClydeNode(picked);
-                }
-                if (nodes.TryGetValue(failed.Node, out var old))
-                {
-                    old.Metadata.Labels?.Remove(label.Key);
-                }
+                Adopt(label, nodes, clydeNodes, pool, failed.Node, pick.Name);
                 notReadySince.Remove(failed.Node);
                 replaced.Add((failed, pick));
                 log("INFO", $"Replaced seeder {failed.Node} ({failed.Reason}) with {pick.Name} (zone {pick.Zone ?? "none"}, {pick.NetworkClass}).");

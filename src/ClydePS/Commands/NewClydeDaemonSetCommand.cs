@@ -2,6 +2,7 @@ using System.Management.Automation;
 using ClydePS.Completion;
 using ClydePS.Engine.Rollout;
 using ClydePS.Infrastructure;
+using SeedStrategyKind = ClydePS.Engine.Seeding.SeedStrategy;
 
 namespace ClydePS.Commands;
 
@@ -74,9 +75,21 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
     [ValidateNotNullOrEmpty]
     public string? FlexTemplate { get; set; }
 
-    /// <summary>Seed the image first (Start-ClydeSeed with its defaults and this DaemonSet's namespace, placement and pull secrets).</summary>
+    /// <summary>Seed the image first (as Start-ClydeSeed does, with -SeedStrategy, -SeedStopRatio and this DaemonSet's namespace, placement and pull secrets).</summary>
     [Parameter]
     public SwitchParameter Seed { get; set; }
+
+    /// <summary>
+    /// With -Seed: Pipelined (default, as Start-ClydeSeed), Adaptive or Doubling. A string: parameter types never name
+    /// engine types, which load in their own context.
+    /// </summary>
+    [Parameter]
+    [ValidateSet(nameof(SeedStrategyKind.Pipelined), nameof(SeedStrategyKind.Doubling), nameof(SeedStrategyKind.Adaptive))]
+    public string SeedStrategy { get; set; } = nameof(SeedStrategyKind.Pipelined);
+
+    /// <summary>With -Seed: the share of eligible nodes seeded before the DaemonSet is applied (0 &lt; ratio &lt;= 1); default 1 for Pipelined, 0.5 for the others.</summary>
+    [Parameter]
+    public double SeedStopRatio { get; set; }
 
     /// <summary>A ClydeSeedResult from Start-ClydeSeed: its seed pods are released as the DaemonSet's pods run on their nodes.</summary>
     [Parameter(ValueFromPipeline = true)]
@@ -92,6 +105,7 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
     protected override void ProcessRecord() => Guard(() =>
     {
         RequirePositiveTimeout(Timeout);
+        ValidateSeedParameters();
 
         // Every input is checked before the cluster is contacted, so bad input creates nothing.
         IReadOnlyDictionary<string, string>? nodeSelector = NodeSelectorParser.Parse(NodeSelector);
@@ -136,6 +150,7 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
                 Placement = placement.ToPlacement(daemonSet: true),
                 ImagePullSecrets = placement.ImagePullSecrets,
                 DaemonSetName = prepared.Name,
+                Policy = SeedPolicy(SeedStrategy, StopRatioGiven ? SeedStopRatio : null),
             }) ?? seed;
         }
 
@@ -226,6 +241,24 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
         };
         DaemonSetService.Prepare(request);
         return DaemonSetService.Prepare(request with { Namespace = Namespace ?? contextNamespace() });
+    }
+
+    private bool StopRatioGiven => MyInvocation.BoundParameters.ContainsKey(nameof(SeedStopRatio));
+
+    /// <summary>-SeedStrategy and -SeedStopRatio only shape a seeding run, so without -Seed they are a mistake, caught before any request.</summary>
+    private void ValidateSeedParameters()
+    {
+        string[] given = new[] { nameof(SeedStrategy), nameof(SeedStopRatio) }.Where(MyInvocation.BoundParameters.ContainsKey).ToArray();
+        if (given.Length > 0 && !Seed)
+        {
+            throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeSeedParameterWithoutSeed",
+                $"-{string.Join(" and -", given)} only apply when the image is seeded first; add -Seed, or pipe a seed result from Start-ClydeSeed instead.", given[0]);
+        }
+
+        if (StopRatioGiven)
+        {
+            ValidateStopRatio(SeedStopRatio, nameof(SeedStopRatio));
+        }
     }
 
     /// <summary>With -AsManifest and no -Namespace: the context's namespace when a kubeconfig is there, else default.</summary>

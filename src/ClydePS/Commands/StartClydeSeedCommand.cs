@@ -185,11 +185,7 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
 
     private void Validate()
     {
-        if (!(StopRatio > 0 && StopRatio <= 1))
-        {
-            throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeInvalidStopRatio",
-                $"-StopRatio must be more than 0 and at most 1 (the share of eligible nodes to seed); got {StopRatio}.", StopRatio);
-        }
+        ValidateStopRatio(StopRatio, nameof(StopRatio));
 
         if (MonitorInterval <= TimeSpan.Zero || MonitorWindow < MonitorInterval)
         {
@@ -223,11 +219,9 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
         }
     }
 
-    private SeedPolicyOptions PolicyOptions => new()
+    private SeedPolicyOptions PolicyOptions => SeedPolicy(DisableBandwidthAware ? nameof(SeedStrategy.Doubling) : Strategy,
+        MyInvocation.BoundParameters.ContainsKey(nameof(StopRatio)) ? StopRatio : null) with
     {
-        Strategy = DisableBandwidthAware ? SeedStrategy.Doubling : Enum.Parse<SeedStrategy>(Strategy, ignoreCase: true),
-        StopRatio = StopRatio,
-        PipelinedStopRatio = MyInvocation.BoundParameters.ContainsKey(nameof(StopRatio)) ? StopRatio : 1,
         InitialSeeds = MyInvocation.BoundParameters.ContainsKey(nameof(InitialSeeds)) ? InitialSeeds : null,
         PublicSeeds = PublicSeeds,
         MonitorInterval = MonitorInterval,

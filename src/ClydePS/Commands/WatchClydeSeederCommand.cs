@@ -66,18 +66,6 @@ public sealed class WatchClydeSeederCommand : ClydePrePullCmdletBase
         OpenLog();
         SeederLabel label = ParsedLabel;
         IReadOnlyList<PrePullImageSpec>? specs = list is null ? null : ResolveImages(list);
-        if (WhatIfRequested)
-        {
-            ShouldProcess($"seeders labelled {label} (tracker '{ResolvedTrackerPath}'): replace those NotReady longer than {NotReadyGracePeriod.TotalSeconds:0.#} s or gone" +
-                          (specs is null ? "" : $", and pre-pull {specs.Count} image(s) on each replacement"), "Watch seeders");
-            return;
-        }
-
-        if (!ShouldProcess($"seeders labelled {label}", "Watch and replace seeders"))
-        {
-            return;
-        }
-
         var options = new SeederWatchOptions
         {
             Label = label,
@@ -89,6 +77,18 @@ public sealed class WatchClydeSeederCommand : ClydePrePullCmdletBase
         };
         var gateway = Gateway;
         var watch = new SeederWatch(gateway);
+        if (WhatIfRequested)
+        {
+            ShouldProcess($"seeders labelled {label} (tracker '{ResolvedTrackerPath}'): replace those NotReady longer than {NotReadyGracePeriod.TotalSeconds:0.#} s or gone" +
+                          (specs is null ? "" : $", and pre-pull {specs.Count} image(s) on each replacement"), "Watch seeders");
+            WhatIfPass(Run(ct => watch.PreviewAsync(options, ct)), label, specs?.Count);
+            return;
+        }
+
+        if (!ShouldProcess($"seeders labelled {label}", "Watch and replace seeders"))
+        {
+            return;
+        }
         Func<string, CancellationToken, Task<IReadOnlyList<ClydePrePullResult>>>? prePull = specs is null
             ? null
             : (node, ct) =>
@@ -110,6 +110,31 @@ public sealed class WatchClydeSeederCommand : ClydePrePullCmdletBase
             };
         Run(ct => watch.RunAsync(options, prePull, e => Post(() => WriteObject(e)), Narrate, ct));
     });
+
+    /// <summary>-WhatIf: what the pass run now would do, seeder by seeder (reads only).</summary>
+    private void WhatIfPass(IReadOnlyList<SeederReplacementPlan> plan, SeederLabel label, int? images)
+    {
+        if (plan.Count == 0)
+        {
+            ShouldProcess($"seeders labelled {label}: none is NotReady longer than {NotReadyGracePeriod.TotalSeconds:0.#} s or gone now, so this pass replaces nothing", "Replace seeders");
+            return;
+        }
+
+        foreach (SeederReplacementPlan p in plan)
+        {
+            string failed = $"seeder {p.Failed.Node} ({p.Failed.Reason})";
+            if (p.Replacement is not { } pick)
+            {
+                ShouldProcess($"{failed}: no eligible node is left to replace it", "Replace seeder");
+                continue;
+            }
+
+            ShouldProcess($"{failed}: label {pick.Name} {label} (zone {pick.Zone ?? "none"}, {pick.NetworkClass}) in its place" +
+                          (p.Gone ? "" : $", unlabel {p.Failed.Node}") +
+                          $", write {pick.Name} to the tracker '{ResolvedTrackerPath}'" +
+                          (images is { } n ? $", and pre-pull {n} image(s) on {pick.Name}" : ""), "Replace seeder");
+        }
+    }
 
     private IReadOnlyList<ClydePrePullResult> PrePullOn(string node, IReadOnlyList<PrePullImageSpec> specs)
     {

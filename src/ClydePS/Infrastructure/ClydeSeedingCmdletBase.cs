@@ -143,6 +143,31 @@ public abstract class ClydeSeedingCmdletBase : ClydeRegistryCmdletBase
         return result;
     }
 
+    /// <summary>The ErrorId of a stop ratio outside (0, 1].</summary>
+    internal const string InvalidStopRatioErrorId = "ClydeInvalidStopRatio";
+
+    /// <summary>Throws <c>ClydeInvalidStopRatio</c> (naming <paramref name="parameterName"/>) unless 0 &lt; ratio &lt;= 1.</summary>
+    internal static void ValidateStopRatio(double ratio, string parameterName)
+    {
+        if (!(ratio > 0 && ratio <= 1))
+        {
+            throw new ClydeException(ClydeErrorKind.InvalidArgument, InvalidStopRatioErrorId,
+                $"-{parameterName} must be more than 0 and at most 1 (the share of eligible nodes to seed); got {ratio}.", ratio);
+        }
+    }
+
+    /// <summary>
+    /// The policy options for a strategy name (Pipelined, Adaptive or Doubling) and a stop ratio: the given ratio
+    /// applies to every strategy; without one the wave strategies stop at 0.5 and Pipelined seeds every eligible node.
+    /// The cmdlets that seed share it, so their defaults cannot drift apart.
+    /// </summary>
+    internal static SeedPolicyOptions SeedPolicy(string strategy, double? stopRatio) => new()
+    {
+        Strategy = Enum.Parse<SeedStrategy>(strategy, ignoreCase: true),
+        StopRatio = stopRatio ?? 0.5,
+        PipelinedStopRatio = stopRatio ?? 1,
+    };
+
     /// <summary>True under -WhatIf (the parameter or $WhatIfPreference).</summary>
     protected bool WhatIfRequested =>
         MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? w) && w is SwitchParameter s && s.IsPresent
