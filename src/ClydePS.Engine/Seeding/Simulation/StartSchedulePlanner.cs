@@ -33,7 +33,7 @@ public static class StartSchedulePlanner
 
     /// <summary>
     /// Plans <paramref name="followers"/> start offsets, or null when there is nothing to plan (no follower, more than
-    /// <see cref="MaxFollowers"/>, a single layer, P2P off) or no schedule without a second registry fetch was found.
+    /// <see cref="MaxFollowers"/>, a single layer, one layer of half the image or more) or no schedule without a second registry fetch was found.
     /// </summary>
     /// <param name="registryMBps">The registry rate the first copy gets (the effective rate: the NAT gateway's when lower).</param>
     /// <param name="laneNodes">Nodes pulling the first copy from the registry from offset 0.</param>
@@ -43,6 +43,10 @@ public static class StartSchedulePlanner
         if (followers < 1 || followers > MaxFollowers || layers.Count < 2 || laneNodes < 1 || !(registryMBps > 0) || !(nodeMBps > 0))
         {
             return null;
+        }
+        if (layers.Max(l => l.SizeBytes) * 2 >= layers.Sum(l => l.SizeBytes))
+        {
+            return null; // one layer is half the image: nothing worth sharing exists before it completes, and the rules handle that
         }
         var search = new Search(layers, registryMBps, nodeMBps, laneNodes, followers, budget);
         return search.Run();

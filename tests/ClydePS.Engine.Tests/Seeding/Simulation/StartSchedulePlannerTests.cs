@@ -74,6 +74,10 @@ public sealed class StartSchedulePlannerTests
         Assert.Null(StartSchedulePlanner.Plan(Equal(layers), ClydeRegistry, 250, 1, followers));
 
     [Fact]
+    public void OneLayerOfHalfTheImageGivesNothingToPlan() =>
+        Assert.Null(StartSchedulePlanner.Plan(ImageLayering.Default((long)(18.6 * GB)), ClydeRegistry, 250, 1, 31));
+
+    [Fact]
     public void NoFeasibleScheduleWithinTheBudgetGivesNull() =>
         Assert.Null(StartSchedulePlanner.Plan(Equal(40), ClydeRegistry, 250, 1, 31, budget: 10));
 }
