@@ -48,6 +48,7 @@ BeforeAll {
         images     = @(
             @('a', 'b', 'c', 'd', 'g', 'h', 'p', 'q') | ForEach-Object { @{ reference = "example.com/llm/server-$($_):v1"; size = '1Gi'; layerCount = 4; platforms = @('linux/amd64') } }
             @('e', 'f') | ForEach-Object { @{ reference = "example.com/llm/server-$($_):v1"; size = '4Gi'; layerCount = 4; platforms = @('linux/amd64') } }
+            @{ reference = 'example.com/llm/server-s:v1'; size = '4Gi'; layerCount = 8; platforms = @('linux/amd64') }
             @{ reference = $script:Image; size = '1Gi'; layerCount = 4; platforms = @('linux/amd64') },
             @{ reference = $script:Bare; size = '256Mi'; layerCount = 2; platforms = @('linux/amd64'); hasShell = $false }
         )
@@ -177,6 +178,25 @@ Describe 'Start-ClydeSeed on a private cluster with P2P' {
         "$w" | Should -Match 'InitialSeeds apply to the wave strategies only'
     }
 
+    It 'Pipelined given the bandwidths follows a start schedule planned in the transfer model, and no follower pulls from the registry' {
+        # NAT 200 MB/s, nodes 100 MB/s: two nodes keep the registry busy; 8 followers start on the plan
+        $r = Start-ClydeSeed -Kubeconfig $Kube -Image 'example.com/llm/server-s:v1' -RegistryBandwidthMBps 200 -NodeBandwidthMBps 100
+        $r.Strategy | Should -Be 'Pipelined'
+        $r.Seeded | Should -Be 10
+        $r.Pulls | Where-Object { -not $_.Succeeded } | Should -BeNullOrEmpty
+        $r.Decisions | Where-Object Kind -eq 'Plan' | ForEach-Object Narrative | Should -Match '8 follower start\(s\) planned in the transfer model'
+        $r.Waves[0].Nodes | Should -HaveCount 2
+        $planned = @($r.Decisions | Where-Object { $_.Kind -eq 'Wave' -and $_.Narrative -match 'planned start' })
+        $planned.Count | Should -BeGreaterThan 0
+        # the Lab records where each pull's bytes came from: only the registry lane fetched from the registry
+        $lane = $r.Waves[0].Nodes
+        foreach ($p in $r.Pulls) {
+            $p.BytesFromRegistry | Should -Not -BeNullOrEmpty
+            if ($p.Node -notin $lane) { $p.BytesFromRegistry | Should -Be 0 -Because "$($p.Node) is a follower" }
+        }
+        Remove-SeedPod $Lab
+    }
+
     It 'Ctrl+C mid-seed deletes every pod of the run, and a re-run resumes' {
         $ps = [powershell]::Create()
         try {
@@ -254,6 +274,8 @@ Describe 'Start-ClydeSeed on a private cluster with P2P' {
         @{ Name = 'negative seeds'; Params = @{ InitialSeeds = -1 }; Id = 'ParameterArgumentValidationError' }
         @{ Name = 'unknown namespace'; Params = @{ Namespace = 'nope' }; Id = 'ClydeNamespaceNotFound' }
         @{ Name = 'unknown node'; Params = @{ Node = 'ghost' }; Id = 'ClydeNodeNotFound' }
+        @{ Name = 'negative registry bandwidth'; Params = @{ RegistryBandwidthMBps = -5; NodeBandwidthMBps = 100 }; Id = 'ClydeInvalidBandwidth' }
+        @{ Name = 'registry bandwidth alone'; Params = @{ RegistryBandwidthMBps = 200 }; Id = 'ClydeBandwidthIncomplete' }
     ) {
         $a = @{ Kubeconfig = $Kube; Image = $Image }
         foreach ($k in $Params.Keys) { $a[$k] = $Params[$k] }

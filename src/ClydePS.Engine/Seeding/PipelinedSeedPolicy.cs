@@ -114,6 +114,9 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
 
     public string Name => nameof(SeedStrategy.Pipelined);
 
+    /// <summary>As few nodes as keep the registry busy: ceil(R/B), at least 1.</summary>
+    internal static int RegistryLaneSize(double registryMBps, double nodeMBps) => Math.Max(1, (int)Math.Ceiling(registryMBps / nodeMBps - 1e-9));
+
     public SeedStep Begin(SeedPlan plan, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(plan);
@@ -135,7 +138,7 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         var lane = 1;
         if (plan.RegistryBandwidthMBps is > 0 and var r && plan.NodeBandwidthMBps is > 0 and var b)
         {
-            lane = Math.Max(1, (int)Math.Ceiling(r / b - 1e-9));
+            lane = RegistryLaneSize(r, b);
         }
         var holders = ImmutableDictionary.Create<string, int>(StringComparer.Ordinal);
         if (plan.AlreadySeeded.Count > 0)

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using ClydePS.Engine.Kube;
 using ClydePS.Engine.Network;
 using ClydePS.Engine.Probe;
+using ClydePS.Engine.Transfer;
 using k8s;
 using k8s.Models;
 
@@ -36,6 +37,15 @@ public sealed record SeedRequest
     public string ProbeImage { get; init; } = ProbePodOptions.DefaultImage;
     public long ProbeSampleBytes { get; init; } = 8 * 1024 * 1024;
     public string? ProbePullSecret { get; init; }
+
+    /// <summary>
+    /// The registry's bandwidth as the nodes see it (MB/s; e.g. Measure-ClydeRegistryProbe's median) and a node's
+    /// download bandwidth: given both, the Pipelined policy sizes its registry lane from them and, with a P2P mirror and
+    /// nothing seeded yet, follows a start schedule planned in the transfer model (<see cref="Simulation.StartSchedulePlanner"/>).
+    /// </summary>
+    public double? RegistryBandwidthMBps { get; init; }
+
+    public double? NodeBandwidthMBps { get; init; }
 
     /// <summary>The digests that prove a pull: the resolved digest and every platform manifest digest.</summary>
     public IReadOnlyCollection<string> Digests => NodeImages.DigestsOf(Image);
@@ -166,7 +176,36 @@ public sealed class SeedExecutor(ClusterGateway gateway)
         {
             Layers = layers.Count > 0 && layers.Select(l => l.Digest).Distinct(StringComparer.Ordinal).Count() == layers.Count ? layers : null,
         };
+        if (request.RegistryBandwidthMBps is > 0 and var r && request.NodeBandwidthMBps is > 0 and var b)
+        {
+            plan = plan with { RegistryBandwidthMBps = r, NodeBandwidthMBps = b };
+            if (request.Policy.Strategy == SeedStrategy.Pipelined && mirror is not null && plan.Layers is { } known && plan.AlreadySeeded.Count == 0)
+            {
+                plan = plan with { FollowerStartOffsets = PlanStarts(eligibility, known, r, b, request.Policy) };
+            }
+        }
         return new SeedPreparation(request, eligibility, plan, skipped, mirror, warnings, held);
+    }
+
+    /// <summary>
+    /// Planned follower starts for a Pipelined run given the bandwidths: the simulator runs this cluster's eligible nodes
+    /// (names, network classes), the image's layers and the bandwidths with and without a planned schedule, with the
+    /// executor's view (whole pulls only), and the schedule is used only when it wins.
+    /// </summary>
+    static IReadOnlyList<double>? PlanStarts(EligibilityResult eligibility, IReadOnlyList<SeedLayer> layers, double registryMBps, double nodeMBps, SeedPolicyOptions policy)
+    {
+        var input = new Simulation.SeedSimulationInput
+        {
+            Nodes = eligibility.Eligible.Select(n => new Simulation.SimulatedNode(n.Name, n.NetworkClass == NetworkClass.Public)).ToList(),
+            Layers = layers.Select(l => new TransferLayer(l.Digest, l.SizeBytes)).ToList(),
+            RegistryBandwidthMBps = registryMBps,
+            NodeBandwidthMBps = nodeMBps,
+            PeerToPeer = true,
+            LayerProgress = false,
+            BandwidthsKnown = true,
+            Policy = policy,
+        };
+        return Simulation.SeedSimulator.ChooseStarts(input, policy).Schedule?.OffsetsSeconds;
     }
 
     internal static NodeFacts ToFacts(V1Node node, bool holds)

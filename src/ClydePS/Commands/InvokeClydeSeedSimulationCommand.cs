@@ -77,6 +77,10 @@ public sealed class InvokeClydeSeedSimulationCommand : ClydeCmdletBase
     [Parameter]
     public SwitchParameter NoLayerProgress { get; set; }
 
+    /// <summary>Pipelined is told the bandwidths even with -NoLayerProgress, as Start-ClydeSeed is when given -RegistryBandwidthMBps and -NodeBandwidthMBps.</summary>
+    [Parameter]
+    public SwitchParameter KnownBandwidth { get; set; }
+
     [Parameter]
     [ValidateSet("Direct", "Doubling", "Adaptive", "Pipelined", "All")]
     public string[] Strategy { get; set; } = ["All"];
@@ -154,6 +158,7 @@ public sealed class InvokeClydeSeedSimulationCommand : ClydeCmdletBase
             NatBandwidthMBps = MyInvocation.BoundParameters.ContainsKey(nameof(NatBandwidthMBps)) ? NatBandwidthMBps : null,
             PeerToPeer = P2P.IsPresent,
             LayerProgress = !NoLayerProgress.IsPresent,
+            BandwidthsKnown = KnownBandwidth.IsPresent ? true : null,
             Seed = Seed,
             Policy = new SeedPolicyOptions
             {

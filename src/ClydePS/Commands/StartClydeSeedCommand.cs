@@ -66,6 +66,17 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
     [ValidateSet(nameof(SeedStrategy.Pipelined), nameof(SeedStrategy.Adaptive), nameof(SeedStrategy.Doubling))]
     public string Strategy { get; set; } = nameof(SeedStrategy.Pipelined);
 
+    /// <summary>
+    /// The registry's bandwidth as the nodes see it, in MB/s (e.g. Measure-ClydeRegistryProbe's median); with
+    /// -NodeBandwidthMBps, Pipelined sizes its registry lane from them and plans its followers' starts in the transfer model.
+    /// </summary>
+    [Parameter]
+    public double RegistryBandwidthMBps { get; set; }
+
+    /// <summary>A node's download bandwidth in MB/s (from peers; disk and unpack included). Goes with -RegistryBandwidthMBps.</summary>
+    [Parameter]
+    public double NodeBandwidthMBps { get; set; }
+
     /// <summary>Classic doubling only (same as -Strategy Doubling).</summary>
     [Parameter]
     public SwitchParameter DisableBandwidthAware { get; set; }
@@ -187,6 +198,23 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
     {
         ValidateStopRatio(StopRatio, nameof(StopRatio));
 
+        bool registryGiven = MyInvocation.BoundParameters.ContainsKey(nameof(RegistryBandwidthMBps));
+        bool nodeGiven = MyInvocation.BoundParameters.ContainsKey(nameof(NodeBandwidthMBps));
+        foreach (var (name, value, given) in new[] { (nameof(RegistryBandwidthMBps), RegistryBandwidthMBps, registryGiven), (nameof(NodeBandwidthMBps), NodeBandwidthMBps, nodeGiven) })
+        {
+            if (given && !(value > 0 && double.IsFinite(value)))
+            {
+                throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeInvalidBandwidth",
+                    $"-{name} must be a positive number of MB/s; got {value}.", value);
+            }
+        }
+
+        if (registryGiven != nodeGiven)
+        {
+            throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeBandwidthIncomplete",
+                $"-{nameof(RegistryBandwidthMBps)} and -{nameof(NodeBandwidthMBps)} go together: give both (the registry's bandwidth as the nodes see it, and a node's), or neither.", null);
+        }
+
         if (MonitorInterval <= TimeSpan.Zero || MonitorWindow < MonitorInterval)
         {
             throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeInvalidMonitorTiming",
@@ -245,6 +273,8 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
             ProbeImage = ProbeImage,
             MonitorImage = MonitorImage,
             PullTimeout = MyInvocation.BoundParameters.ContainsKey(nameof(Timeout)) ? Timeout : null,
+            RegistryBandwidthMBps = MyInvocation.BoundParameters.ContainsKey(nameof(RegistryBandwidthMBps)) ? RegistryBandwidthMBps : null,
+            NodeBandwidthMBps = MyInvocation.BoundParameters.ContainsKey(nameof(NodeBandwidthMBps)) ? NodeBandwidthMBps : null,
         });
         if (result is not null)
         {

@@ -19,6 +19,8 @@ internal sealed record SeedInvocation
     public string ProbeImage { get; init; } = ProbePodOptions.DefaultImage;
     public string? MonitorImage { get; init; }
     public TimeSpan? PullTimeout { get; init; }
+    public double? RegistryBandwidthMBps { get; init; }
+    public double? NodeBandwidthMBps { get; init; }
 }
 
 /// <summary>
@@ -66,6 +68,8 @@ public abstract class ClydeSeedingCmdletBase : ClydeRegistryCmdletBase
             Policy = inv.Policy,
             HelperImage = inv.HelperImage,
             PullTimeout = inv.PullTimeout,
+            RegistryBandwidthMBps = inv.RegistryBandwidthMBps,
+            NodeBandwidthMBps = inv.NodeBandwidthMBps,
             Workload = inv.DaemonSetName is null ? null : $"{ns}/{inv.DaemonSetName}",
             ProbeBlobUrl = monitored.LargestLayer is { } blob ? ProbePod.BlobUrl(monitoredRef, blob.Digest, mirror, AllowInsecureHttp) : null,
             ProbeImage = inv.ProbeImage,

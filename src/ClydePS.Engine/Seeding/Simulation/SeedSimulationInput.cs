@@ -106,6 +106,16 @@ public sealed record SeedSimulationInput
     /// </summary>
     public bool LayerProgress { get; init; } = true;
 
+    /// <summary>
+    /// Whether the Pipelined policy is told the bandwidths (registry, node), as Start-ClydeSeed is when it is given
+    /// -RegistryBandwidthMBps and -NodeBandwidthMBps: it then sizes its registry lane from them and its followers'
+    /// starts may be planned (<see cref="StartSchedulePlanner"/>). Null (the default) = as <see cref="LayerProgress"/>.
+    /// </summary>
+    public bool? BandwidthsKnown { get; init; }
+
+    /// <summary>Whether the policy is told the bandwidths: <see cref="BandwidthsKnown"/>, else <see cref="LayerProgress"/>.</summary>
+    public bool KnowsBandwidths => BandwidthsKnown ?? LayerProgress;
+
     /// <summary>Seed of every random draw (latency jitter, transfer failures, probe TTFB).</summary>
     public int Seed { get; init; } = 1;
 

@@ -40,22 +40,39 @@ public static class SeedSimulator
                 _ => SeedStrategy.Doubling,
             },
         };
-        var forecast = new Simulation(input, policy, options, strategy.ToString()).Execute();
-        if (strategy == SimulatedStrategy.Pipelined && PlanStarts(input, options) is { } schedule)
-        {
-            // A planner that knows the bandwidths tries its schedule in the full simulation and keeps it only if it wins.
-            var planned = new Simulation(input, policy, options, strategy.ToString(), schedule).Execute();
-            if (planned.RolloutTime < forecast.RolloutTime)
-            {
-                return planned;
-            }
-        }
-        return forecast;
+        return strategy == SimulatedStrategy.Pipelined
+            ? ChooseStarts(input, options).Forecast
+            : new Simulation(input, policy, options, strategy.ToString()).Execute();
     }
 
     /// <summary>
-    /// The Pipelined followers' planned starts for an input (<see cref="StartSchedulePlanner"/>), or null: only with layer
-    /// progress (the policy then knows the bandwidths), P2P, nodes that are all private or all public, and at most
+    /// Pipelined with and without planned follower starts (<see cref="PlanStarts"/>), both simulated in full: the
+    /// schedule when it makes the rollout faster (else null), and the forecast of the faster run. Start-ClydeSeed makes
+    /// the same choice when it is given the bandwidths, so a plan never makes a run slower than the rules in the model.
+    /// </summary>
+    public static (StartSchedule? Schedule, ClydeSeedForecast Forecast) ChooseStarts(SeedSimulationInput input, SeedPolicyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(options);
+        input.Validate();
+        var policy = SeedPolicies.For(SeedStrategy.Pipelined);
+        options = options with { Strategy = SeedStrategy.Pipelined };
+        var name = nameof(SimulatedStrategy.Pipelined);
+        var rules = new Simulation(input, policy, options, name).Execute();
+        if (PlanStarts(input, options) is { } schedule)
+        {
+            var planned = new Simulation(input, policy, options, name, schedule).Execute();
+            if (planned.RolloutTime < rules.RolloutTime)
+            {
+                return (schedule, planned);
+            }
+        }
+        return (null, rules);
+    }
+
+    /// <summary>
+    /// The Pipelined followers' planned starts for an input (<see cref="StartSchedulePlanner"/>), or null: only when the
+    /// policy knows the bandwidths, with P2P, nodes that are all private or all public, and at most
     /// <see cref="StartSchedulePlanner.MaxFollowers"/> followers.
     /// </summary>
     public static StartSchedule? PlanStarts(SeedSimulationInput input, SeedPolicyOptions options)
@@ -63,14 +80,12 @@ public static class SeedSimulator
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(options);
         var allPrivate = input.Nodes.All(n => !n.Public);
-        if (!input.LayerProgress || !input.PeerToPeer || !(allPrivate || input.Nodes.All(n => n.Public)))
+        if (!input.KnowsBandwidths || !input.PeerToPeer || !(allPrivate || input.Nodes.All(n => n.Public)))
         {
             return null;
         }
         var registry = SeedBounds.EffectiveRegistryMBps(input.RegistryBandwidthMBps, input.NatBandwidthMBps, allPrivate);
-        var lane = Math.Max(1, (int)Math.Ceiling(registry / input.NodeBandwidthMBps - 1e-9));
-        var followers = SeedTargets.StopTarget(input.Nodes.Count, options.PipelinedStopRatio) - lane;
-        return StartSchedulePlanner.Plan(input.Layers, registry, input.NodeBandwidthMBps, lane, followers);
+        return StartSchedulePlanner.ForRun(input.Layers, registry, input.NodeBandwidthMBps, input.Nodes.Count, 0, options.PipelinedStopRatio);
     }
 
     /// <summary>
@@ -191,12 +206,12 @@ public static class SeedSimulator
             }
             else
             {
-                // With layer progress the policy also knows the bandwidths; without, it knows what Start-ClydeSeed knows: the layers.
+                // With layer progress the policy also knows the bandwidths; without, what Start-ClydeSeed knows: the layers (and the bandwidths when it is given them).
                 var plan = SeedPlanner.Create(eligibility, _options) with
                 {
                     Layers = _in.Layers.Select(l => new SeedLayer(l.Digest, l.SizeBytes)).ToList(),
-                    NodeBandwidthMBps = _in.LayerProgress ? _in.NodeBandwidthMBps : null,
-                    RegistryBandwidthMBps = _in.LayerProgress ? SeedBounds.EffectiveRegistryMBps(_in.RegistryBandwidthMBps, _in.NatBandwidthMBps, _in.Nodes.All(n => !n.Public)) : null,
+                    NodeBandwidthMBps = _in.KnowsBandwidths ? _in.NodeBandwidthMBps : null,
+                    RegistryBandwidthMBps = _in.KnowsBandwidths ? SeedBounds.EffectiveRegistryMBps(_in.RegistryBandwidthMBps, _in.NatBandwidthMBps, _in.Nodes.All(n => !n.Public)) : null,
                     StartLatency = _o.SeedPodStart + _o.HelperInit,
                     FollowerStartOffsets = _schedule?.OffsetsSeconds,
                 };

@@ -28,8 +28,28 @@ public static class StartSchedulePlanner
     /// <summary>Schedules are planned against a registry this much slower than given: a margin for what the model cannot foresee exactly (which holder a download picks among equals, the executor's latencies).</summary>
     public const double Margin = 0.05;
 
-    /// <summary>The default search budget in node-layer units (32 nodes x 40 layers get about 780 schedules, in a second or two).</summary>
-    public const long DefaultBudget = 1_000_000;
+    /// <summary>The default search budget in node-layer units (each schedule is run twice; 32 nodes x 40 layers get about 780 schedules, 2-3 s).</summary>
+    public const long DefaultBudget = 2_000_000;
+
+    /// <summary>Starts in one group are at least this many seconds apart (per member).</summary>
+    const double MinSpread = 0.5;
+
+    /// <summary>
+    /// Plans the followers of a Pipelined run over <paramref name="eligible"/> nodes: its registry lane
+    /// (<c>ceil(R/B)</c> nodes) and its stop target, as the policy computes them. Null when some node already holds the
+    /// image (every layer is in the cluster from the start, so the policy's rules decide) or <see cref="Plan"/> says so.
+    /// </summary>
+    public static StartSchedule? ForRun(IEnumerable<TransferLayer> layers, double registryMBps, double nodeMBps, int eligible, int alreadySeeded, double pipelinedStopRatio, long budget = DefaultBudget)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (alreadySeeded > 0 || !(registryMBps > 0) || !(nodeMBps > 0))
+        {
+            return null;
+        }
+        var lane = PipelinedSeedPolicy.RegistryLaneSize(registryMBps, nodeMBps);
+        var followers = SeedTargets.StopTarget(eligible, pipelinedStopRatio) - lane;
+        return Plan(layers.ToList(), registryMBps, nodeMBps, lane, followers, budget);
+    }
 
     /// <summary>
     /// Plans <paramref name="followers"/> start offsets, or null when there is nothing to plan (no follower, more than
@@ -37,7 +57,8 @@ public static class StartSchedulePlanner
     /// </summary>
     /// <param name="registryMBps">The registry rate the first copy gets (the effective rate: the NAT gateway's when lower).</param>
     /// <param name="laneNodes">Nodes pulling the first copy from the registry from offset 0.</param>
-    public static StartSchedule? Plan(IReadOnlyList<TransferLayer> layers, double registryMBps, double nodeMBps, int laneNodes, int followers, long budget = DefaultBudget)
+    /// <param name="margin">Plans against a registry this share slower than <paramref name="registryMBps"/> (see <see cref="Margin"/>).</param>
+    public static StartSchedule? Plan(IReadOnlyList<TransferLayer> layers, double registryMBps, double nodeMBps, int laneNodes, int followers, long budget = DefaultBudget, double margin = Margin)
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (followers < 1 || followers > MaxFollowers || layers.Count < 2 || laneNodes < 1 || !(registryMBps > 0) || !(nodeMBps > 0))
@@ -48,34 +69,45 @@ public static class StartSchedulePlanner
         {
             return null; // one layer is half the image: nothing worth sharing exists before it completes, and the rules handle that
         }
-        var search = new Search(layers, registryMBps, nodeMBps, laneNodes, followers, budget);
+        var search = new Search(layers, registryMBps, registryMBps * (1 - margin), nodeMBps, laneNodes, followers, budget);
         return search.Run();
     }
 
-    sealed class Search(IReadOnlyList<TransferLayer> layers, double registryMBps, double nodeMBps, int lane, int followers, long budget)
+    sealed class Search(IReadOnlyList<TransferLayer> layers, double givenMBps, double registryMBps, double nodeMBps, int lane, int followers, long budget)
     {
         long _spent;
         int _evaluations;
         double[]? _best;
         double _bestEnd = double.PositiveInfinity;
 
-        long Cost => (long)(lane + followers) * layers.Count;
+        long Cost => 2L * (lane + followers) * layers.Count;
 
         public StartSchedule? Run()
         {
-            var bytes = layers.Sum(l => l.SizeBytes);
-            // the first copy's duration: the scale of every offset
-            var t = bytes / (Math.Min(registryMBps / lane, nodeMBps) * Bandwidth.BytesPerMB);
-            foreach (var first in new[] { 1, 2, 3 })
+            // A follower asks for the first layer at once, so none starts before the registry lane holds it; the first
+            // group's offset is searched between then and the first copy's end.
+            var (first, end) = LaneTimes();
+            (int Size, double Start, double Gap, double Spread) group = default;
+            bool TryGroup((int Size, double Start, double Gap, double Spread) g)
             {
-                for (var x = 1; x <= 16; x++)
+                var before = _bestEnd;
+                var ok = Try(Groups(g.Size, Math.Max(first, g.Start), Math.Max(0, g.Gap), Math.Clamp(g.Spread, 0, 1) * Math.Max(0, g.Gap)));
+                if (_bestEnd < before)
                 {
-                    for (var y = 1; y <= 6; y++)
+                    group = g;
+                }
+                return ok;
+            }
+            // 1. a coarse grid over the group schedules
+            foreach (var size in new[] { 1, 2 })
+            {
+                for (var x = 0; x < 12; x++)
+                {
+                    foreach (var y in new[] { 1, 2, 3, 4, 6, 8, 12, 16, 24, 32 })
                     {
-                        foreach (var spread in new[] { false, true })
+                        foreach (var spread in new[] { 0.0, 1.0 })
                         {
-                            var gap = t * y / 48;
-                            if (!Try(Groups(first, t * x / 20, gap, spread ? gap : 0)))
+                            if (!TryGroup((size, first + (end - first) * x / 12, end * y / 48, spread)))
                             {
                                 return Result();
                             }
@@ -87,16 +119,42 @@ public static class StartSchedulePlanner
             {
                 return null;
             }
+            // 2. a pattern search around the best group schedule: first offset, gap and spread, halving the steps
+            var (dStart, dGap, dSpread) = ((end - first) / 24, end / 96, 0.25);
+            while (dStart > end / 2000)
+            {
+                var g = group;
+                var improved = false;
+                foreach (var next in new[]
+                {
+                    g with { Start = g.Start + dStart }, g with { Start = g.Start - dStart },
+                    g with { Gap = g.Gap + dGap }, g with { Gap = g.Gap - dGap },
+                    g with { Spread = g.Spread + dSpread }, g with { Spread = g.Spread - dSpread },
+                })
+                {
+                    var before = _bestEnd;
+                    if (!TryGroup(next))
+                    {
+                        return Result();
+                    }
+                    improved |= _bestEnd < before;
+                }
+                if (!improved)
+                {
+                    (dStart, dGap, dSpread) = (dStart / 2, dGap / 2, dSpread / 2);
+                }
+            }
+            // 3. random moves of single starts
             var random = new Random(1);
             for (var i = 0; ; i++)
             {
-                var step = t * (i % 2 == 0 ? 0.08 : 0.03);
+                var step = end * (i % 2 == 0 ? 0.04 : 0.015);
                 var candidate = (double[])_best.Clone();
                 var moves = random.Next(1, 4);
                 for (var m = 0; m < moves; m++)
                 {
                     var k = random.Next(followers);
-                    candidate[k] = Math.Max(0, candidate[k] + (random.NextDouble() * 2 - 1) * step);
+                    candidate[k] = Math.Max(first, candidate[k] + (random.NextDouble() * 2 - 1) * step);
                 }
                 if (!Try(candidate))
                 {
@@ -125,12 +183,37 @@ public static class StartSchedulePlanner
                 var n = Math.Min(size, followers - i);
                 for (var m = 0; m < n; m++)
                 {
-                    offsets[i++] = at + spread * m / n;
+                    // never two starts at once: equal starts make equal holders, and which one a download picks would decide the outcome
+                    offsets[i++] = at + Math.Max(spread, MinSpread * n) * m / n;
                 }
                 at += gap;
                 size *= 2;
             }
             return offsets;
+        }
+
+        /// <summary>When the registry lane alone holds the first layer, and its whole copy (in the planner's model).</summary>
+        (double FirstLayer, double Copy) LaneTimes()
+        {
+            var net = Network();
+            double first = double.PositiveInfinity;
+            net.LayerCompleted += e => { if (e.Digest == layers[0].Digest) first = Math.Min(first, e.Time); };
+            for (var i = 0; i < lane; i++)
+            {
+                net.StartPull("lane-" + i, layers);
+            }
+            var copy = net.RunUntilIdle();
+            return (first, copy);
+        }
+
+        TransferNetwork Network(double? registry = null)
+        {
+            var net = new TransferNetwork(new TransferNetworkOptions { RegistryBandwidthMBps = registry ?? registryMBps, PeerToPeer = true });
+            for (var i = 0; i < lane + followers; i++)
+            {
+                net.AddNode((i < lane ? "lane-" : "follower-") + i, nodeMBps);
+            }
+            return net;
         }
 
         /// <summary>Evaluates a schedule; false when the budget is spent (the schedule is not evaluated).</summary>
@@ -142,7 +225,13 @@ public static class StartSchedulePlanner
             }
             _spent += Cost;
             _evaluations++;
-            var end = Evaluate(offsets, _bestEnd);
+            // the slower registry decides feasibility; the objective is the later of both runs, so a schedule that only
+            // works out at one registry rate is not chosen
+            var end = Evaluate(offsets, _bestEnd, registryMBps);
+            if (end < _bestEnd)
+            {
+                end = Math.Max(end, Evaluate(offsets, _bestEnd, givenMBps));
+            }
             if (end < _bestEnd)
             {
                 _bestEnd = end;
@@ -152,15 +241,13 @@ public static class StartSchedulePlanner
         }
 
         /// <summary>The planned nodes' last completion, or +infinity when a follower fetched from the registry or the run passed <paramref name="cutoff"/>.</summary>
-        double Evaluate(double[] offsets, double cutoff)
+        double Evaluate(double[] offsets, double cutoff, double registry)
         {
-            // planned against a slower registry, so the first copy has a margin over followers the plan did not foresee exactly
-            var net = new TransferNetwork(new TransferNetworkOptions { RegistryBandwidthMBps = registryMBps * (1 - Margin), PeerToPeer = true });
+            var net = Network(registry);
             var names = new string[lane + followers];
             for (var i = 0; i < names.Length; i++)
             {
                 names[i] = (i < lane ? "lane-" : "follower-") + i;
-                net.AddNode(names[i], nodeMBps);
             }
             var outrun = false;
             net.LayerCompleted += e =>

@@ -11,18 +11,18 @@ public sealed class StartSchedulePlannerTests
     static IReadOnlyList<TransferLayer> Equal(int count) => ImageLayering.Equal((long)(18.6 * GB), count);
 
     /// <summary>Runs a schedule at the given registry rate with node names unlike the planner's (another tie order among equal holders).</summary>
-    static (double End, long RegistryBytes, long FollowerRegistryBytes) Replay(IReadOnlyList<TransferLayer> layers, IReadOnlyList<double> offsets, double registryMBps)
+    static (double End, long RegistryBytes, long FollowerRegistryBytes) Replay(IReadOnlyList<TransferLayer> layers, IReadOnlyList<double> offsets, double registryMBps, Func<int, string>? names = null)
     {
+        names ??= i => i == 0 ? "z-registry-lane" : $"a-{offsets.Count - i:000}";
         var net = new TransferNetwork(new TransferNetworkOptions { RegistryBandwidthMBps = registryMBps, PeerToPeer = true });
-        net.AddNode("z-registry-lane", 250);
-        for (var i = 0; i < offsets.Count; i++) net.AddNode($"a-{offsets.Count - i:000}", 250);
+        for (var i = 0; i <= offsets.Count; i++) net.AddNode(names(i), 250);
         long follower = 0;
-        net.LayerCompleted += e => { if (e.Peer is null && e.Node != "z-registry-lane") follower += e.SizeBytes; };
-        var pulls = new List<PullHandle> { net.StartPull("z-registry-lane", layers) };
+        net.LayerCompleted += e => { if (e.Peer is null && e.Node != names(0)) follower += e.SizeBytes; };
+        var pulls = new List<PullHandle> { net.StartPull(names(0), layers) };
         for (var i = 0; i < offsets.Count; i++)
         {
             net.AdvanceTo(offsets[i]);
-            pulls.Add(net.StartPull($"a-{offsets.Count - i:000}", layers));
+            pulls.Add(net.StartPull(names(i + 1), layers));
         }
         net.RunUntilIdle();
         return (pulls.Max(p => p.Completion.Result.EndTime), net.Stats.BytesFromRegistry, follower);
@@ -40,9 +40,11 @@ public sealed class StartSchedulePlannerTests
         Assert.Equal(0, replay.FollowerRegistryBytes);
         Assert.Equal(layers.Sum(l => l.SizeBytes), replay.RegistryBytes);
         var firstCopy = layers.Sum(l => l.SizeBytes) / (ClydeRegistry * Bandwidth.BytesPerMB);
-        // every node done within 1.4x the time the registry needs for one copy (the rules alone: about 2x)
+        // every node done within 1.4x the time the registry needs for one copy (the rules alone: about 2x), and the
+        // outcome does not hang on node names (which holder a download picks among equals)
         Assert.InRange(replay.End, firstCopy, 1.4 * firstCopy);
-        Assert.InRange(plan.PredictedSeconds, firstCopy, 1.4 * firstCopy / (1 - StartSchedulePlanner.Margin));
+        Assert.InRange(plan.PredictedSeconds, firstCopy, 1.4 * firstCopy);
+        Assert.Equal(replay.End, Replay(layers, plan.OffsetsSeconds, ClydeRegistry, names: i => $"node-{i:0000}").End, 6);
     }
 
     [Fact]
@@ -63,7 +65,7 @@ public sealed class StartSchedulePlannerTests
         var b = StartSchedulePlanner.Plan(layers, 100, 250, 1, 15, budget: 200_000)!;
         Assert.Equal(a.OffsetsSeconds, b.OffsetsSeconds);
         Assert.Equal(a.PredictedSeconds, b.PredictedSeconds);
-        Assert.InRange(a.Evaluations, 1, 200_000 / (16 * 20));
+        Assert.InRange(a.Evaluations, 1, 200_000 / (2 * 16 * 20)); // each schedule runs twice
     }
 
     [Theory]
