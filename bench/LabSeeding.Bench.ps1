@@ -84,23 +84,31 @@ $rows.Add('## The simulator against the Lab (24 private nodes, NAT 250 MB/s, reg
 $rows.Add('')
 $rows.Add('Lab: seeding start to DaemonSet available, in Lab time. Forecast: `Invoke-ClydeSeedSimulation` for the same nodes (piped from `Get-ClydeNodeNetwork`) and bandwidths, seeding time plus rollout.')
 $rows.Add('')
-$rows.Add('| strategy | Lab (s) | forecast (s) | forecast / Lab |')
-$rows.Add('|---|---|---|---|')
-foreach ($strategy in 'Doubling', 'Pipelined') {
+$rows.Add('| strategy | Lab (s) | forecast (s) | forecast / Lab | planned starts (Lab) | GiB followers fetched from the registry (Lab) |')
+$rows.Add('|---|---|---|---|---|---|')
+foreach ($run in @(
+        @{ Name = 'Doubling'; Strategy = 'Doubling'; Known = $false }
+        @{ Name = 'Pipelined'; Strategy = 'Pipelined'; Known = $false }
+        @{ Name = 'Pipelined, bandwidths given (planned starts)'; Strategy = 'Pipelined'; Known = $true })) {
+    $strategy = $run.Strategy
     $cluster = New-ClusterFile 24 $image '4Gi'
     $lab = Start-ClydeLab -ClusterFile $cluster -TimeScale $TimeScale
     try {
         Wait-MirrorReady $lab
         $kube = $lab.KubeconfigPath
         $img = Get-ClydeImage -Image $image -Kubeconfig $kube
-        $seed = $img | Start-ClydeSeed -Kubeconfig $kube -DaemonSetName sim -Strategy $strategy -Timeout 2h
+        # bandwidths as the nodes see them: the registry through the NAT gateway (250 MB/s), a node's 100 MB/s
+        $given = if ($run.Known) { @{ RegistryBandwidthMBps = 250; NodeBandwidthMBps = 100 } } else { @{} }
+        $seed = $img | Start-ClydeSeed -Kubeconfig $kube -DaemonSetName sim -Strategy $strategy -Timeout 2h @given
         $ds = $seed | New-ClydeDaemonSet -Kubeconfig $kube -Name sim -Image $image -Wait -Timeout 2h
         $labSeconds = $seed.Duration.TotalSeconds + $ds.Duration.TotalSeconds
         $nodes = Get-ClydeNodeNetwork -Kubeconfig $kube
         $layers = @($img.Layers | ForEach-Object { $_.SizeBytes / 1MB })
-        $f = $nodes | Invoke-ClydeSeedSimulation -LayerSizesMB $layers -RegistryBandwidthMBps 500 -NatBandwidthMBps 250 -NodeBandwidthMBps 100 -P2P -Strategy $strategy -NoLayerProgress
+        $f = $nodes | Invoke-ClydeSeedSimulation -LayerSizesMB $layers -RegistryBandwidthMBps 500 -NatBandwidthMBps 250 -NodeBandwidthMBps 100 -P2P -Strategy $strategy -NoLayerProgress -KnownBandwidth:$run.Known
         $forecast = $f.RolloutTime.TotalSeconds
-        $rows.Add(('| {0} | {1:0} | {2:0} | {3:0.00} |' -f $strategy, $labSeconds, $forecast, ($forecast / $labSeconds)))
+        $planned = @($seed.Decisions | Where-Object { $_.Narrative -match 'planned start' }).Count
+        $followerRegistry = ($seed.Pulls | Where-Object { $_.Node -notin $seed.Waves[0].Nodes } | Measure-Object BytesFromRegistry -Sum).Sum / 1GB
+        $rows.Add(('| {0} | {1:0} | {2:0} | {3:0.00} | {4} | {5:0.##} |' -f $run.Name, $labSeconds, $forecast, ($forecast / $labSeconds), $planned, $followerRegistry))
     }
     finally { $lab | Stop-ClydeLab; Remove-Item $cluster -ErrorAction Ignore }
 }
