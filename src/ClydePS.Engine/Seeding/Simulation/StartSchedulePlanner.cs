@@ -69,11 +69,11 @@ public static class StartSchedulePlanner
         {
             return null; // one layer is half the image: nothing worth sharing exists before it completes, and the rules handle that
         }
-        var search = new Search(layers, registryMBps, registryMBps * (1 - margin), nodeMBps, laneNodes, followers, budget);
+        var search = new Search(layers, registryMBps * (1 - margin), nodeMBps, laneNodes, followers, budget);
         return search.Run();
     }
 
-    sealed class Search(IReadOnlyList<TransferLayer> layers, double givenMBps, double registryMBps, double nodeMBps, int lane, int followers, long budget)
+    sealed class Search(IReadOnlyList<TransferLayer> layers, double registryMBps, double nodeMBps, int lane, int followers, long budget)
     {
         long _spent;
         int _evaluations;
@@ -195,7 +195,11 @@ public static class StartSchedulePlanner
         /// <summary>When the registry lane alone holds the first layer, and its whole copy (in the planner's model).</summary>
         (double FirstLayer, double Copy) LaneTimes()
         {
-            var net = Network();
+            var net = new TransferNetwork(new TransferNetworkOptions { RegistryBandwidthMBps = registryMBps, PeerToPeer = true });
+            for (var i = 0; i < lane; i++)
+            {
+                net.AddNode("lane-" + i, nodeMBps);
+            }
             double first = double.PositiveInfinity;
             net.LayerCompleted += e => { if (e.Digest == layers[0].Digest) first = Math.Min(first, e.Time); };
             for (var i = 0; i < lane; i++)
@@ -206,15 +210,6 @@ public static class StartSchedulePlanner
             return (first, copy);
         }
 
-        TransferNetwork Network(double? registry = null)
-        {
-            var net = new TransferNetwork(new TransferNetworkOptions { RegistryBandwidthMBps = registry ?? registryMBps, PeerToPeer = true });
-            for (var i = 0; i < lane + followers; i++)
-            {
-                net.AddNode((i < lane ? "lane-" : "follower-") + i, nodeMBps);
-            }
-            return net;
-        }
 
         /// <summary>Evaluates a schedule; false when the budget is spent (the schedule is not evaluated).</summary>
         bool Try(double[] offsets)
@@ -225,12 +220,12 @@ public static class StartSchedulePlanner
             }
             _spent += Cost;
             _evaluations++;
-            // the slower registry decides feasibility; the objective is the later of both runs, so a schedule that only
-            // works out at one registry rate is not chosen
-            var end = Evaluate(offsets, _bestEnd, registryMBps);
+            // Run twice, the nodes joining the network in start order and in reverse: which of two equal holders a download
+            // picks follows that order, so the later of both runs is a cost that does not hang on a tie.
+            var end = Evaluate(offsets, _bestEnd, reverse: false);
             if (end < _bestEnd)
             {
-                end = Math.Max(end, Evaluate(offsets, _bestEnd, givenMBps));
+                end = Math.Max(end, Evaluate(offsets, _bestEnd, reverse: true));
             }
             if (end < _bestEnd)
             {
@@ -241,13 +236,23 @@ public static class StartSchedulePlanner
         }
 
         /// <summary>The planned nodes' last completion, or +infinity when a follower fetched from the registry or the run passed <paramref name="cutoff"/>.</summary>
-        double Evaluate(double[] offsets, double cutoff, double registry)
+        double Evaluate(double[] offsets, double cutoff, bool reverse)
         {
-            var net = Network(registry);
+            var net = new TransferNetwork(new TransferNetworkOptions { RegistryBandwidthMBps = registryMBps, PeerToPeer = true });
+            var order = Enumerable.Range(0, followers).OrderBy(i => offsets[i]).ToArray();
             var names = new string[lane + followers];
-            for (var i = 0; i < names.Length; i++)
+            for (var i = 0; i < lane; i++)
             {
-                names[i] = (i < lane ? "lane-" : "follower-") + i;
+                names[i] = "lane-" + i;
+                net.AddNode(names[i], nodeMBps);
+            }
+            for (var k = 0; k < followers; k++)
+            {
+                names[lane + order[k]] = "follower-" + k;
+            }
+            for (var k = 0; k < followers; k++)
+            {
+                net.AddNode(names[lane + order[reverse ? followers - 1 - k : k]], nodeMBps);
             }
             var outrun = false;
             net.LayerCompleted += e =>
@@ -263,7 +268,6 @@ public static class StartSchedulePlanner
             {
                 net.StartPull(names[i], layers);
             }
-            var order = Enumerable.Range(0, followers).OrderBy(i => offsets[i]).ToArray();
             var next = 0;
             while (true)
             {
