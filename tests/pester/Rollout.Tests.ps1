@@ -217,6 +217,9 @@ spec:
         @{ Case = 'seed stop ratio 0'; Params = @{ Name = 'bad'; Image = 'busybox:1.36'; Seed = $true; SeedStrategy = 'Adaptive'; SeedStopRatio = 0 }; Id = 'ClydeInvalidStopRatio' }
         @{ Case = '-SeedStrategy without -Seed'; Params = @{ Name = 'bad'; Image = 'busybox:1.36'; SeedStrategy = 'Adaptive' }; Id = 'ClydeSeedParameterWithoutSeed' }
         @{ Case = '-SeedStopRatio without -Seed'; Params = @{ Name = 'bad'; Image = 'busybox:1.36'; SeedStopRatio = 0.5 }; Id = 'ClydeSeedParameterWithoutSeed' }
+        @{ Case = '-SeedRegistryBandwidthMBps without -Seed'; Params = @{ Name = 'bad'; Image = 'busybox:1.36'; SeedRegistryBandwidthMBps = 200; SeedNodeBandwidthMBps = 100 }; Id = 'ClydeSeedParameterWithoutSeed' }
+        @{ Case = 'seed registry bandwidth alone'; Params = @{ Name = 'bad'; Image = 'busybox:1.36'; Seed = $true; SeedRegistryBandwidthMBps = 200 }; Id = 'ClydeBandwidthIncomplete' }
+        @{ Case = 'seed node bandwidth 0'; Params = @{ Name = 'bad'; Image = 'busybox:1.36'; Seed = $true; SeedRegistryBandwidthMBps = 200; SeedNodeBandwidthMBps = 0 }; Id = 'ClydeInvalidBandwidth' }
     ) {
         if ($Params.Path -eq 'configmap') {
             $Params.Path = New-Manifest 'cm.yaml' "apiVersion: v1`nkind: ConfigMap`nmetadata: {name: x}`n"
@@ -329,6 +332,38 @@ Describe 'New-ClydeDaemonSet -Seed' {
         $sources | Should -HaveCount 6
         @($sources | Where-Object Source -eq 'present') | Should -HaveCount 6
         @((Get-SeedLab '/api/v1/pods?labelSelector=clydeps.io%2Frole%3Dseed').items | Where-Object { -not $_.metadata.deletionTimestamp }) | Should -HaveCount 0
+    }
+
+    It 'given the seed bandwidths, Pipelined seeds on a start schedule planned in the transfer model, then rolls out' {
+        # Its own Lab: a registry slower than the nodes (NAT 50 MB/s, nodes 200 MB/s) and 16 equal layers, so followers can
+        # start long before the first copy completes, and a slower clock (time scale 5) so planned starts are seconds apart.
+        $spec = @{
+            seed       = 9
+            network    = @{ p2p = $true; natBandwidthMBps = 50; nodeBandwidthMBps = 200 }
+            images     = @(@{ reference = 'example.com/app/plan:1'; platforms = @('linux/amd64'); layers = @(1..16 | ForEach-Object { @{ size = '128Mi' } }) })
+            nodeGroups = @(@{ name = 'p'; count = 6; namePattern = 'p-{0}' })
+        }
+        $lab = Start-ClydeLab -ClusterFile (New-TestClusterFile -Spec $spec -Name 'plan-cluster.json') -TimeScale 5
+        try {
+            $h = @{ Authorization = "Bearer $((Get-Content -Raw (Join-Path $lab.StateDirectory 'token')).Trim())" }
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            do {
+                $mirror = Invoke-RestMethod -Uri "$($lab.Url)/apis/apps/v1/namespaces/kube-system/daemonsets/spegel" -Headers $h
+                $ready = $mirror.status.desiredNumberScheduled -gt 0 -and $mirror.status.numberReady -ge $mirror.status.desiredNumberScheduled
+            } until ($ready -or [DateTime]::UtcNow -gt $deadline -or (Start-Sleep -Milliseconds 200))
+            $verbose = New-ClydeDaemonSet -Kubeconfig $lab.KubeconfigPath -Name plan -Image 'example.com/app/plan:1' -Seed -SeedRegistryBandwidthMBps 50 -SeedNodeBandwidthMBps 200 -Wait -Timeout 10m -Verbose -ErrorAction Stop 4>&1 3>$null
+            $ds = @($verbose | Where-Object { $_ -is [ClydePS.ClydeDaemonSet] })
+            $text = ($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message) -join "`n"
+            $ds | Should -HaveCount 1
+            $ds[0].Available | Should -Be 6
+            # one node pulls from the registry, the other five start on the plan while the first copy still comes in
+            $text | Should -Match '1 node\(s\) keep the registry busy'
+            $text | Should -Match '5 follower start\(s\) planned in the transfer model'
+            $text | Should -Match 'planned starts? 1(-\d+)? of 5'
+            $seeds = @((Invoke-RestMethod -Uri "$($lab.Url)/api/v1/namespaces/default/events" -Headers $h).items | Where-Object { $_.reason -eq 'Pulled' -and $_.involvedObject.name -like 'clydeps-seed-*' })
+            $seeds.Count | Should -BeGreaterOrEqual 6
+        }
+        finally { $lab | Stop-ClydeLab }
     }
 
     It '-SeedStrategy Adaptive -SeedStopRatio 0.5 seeds half of the nodes, and the rest pull when the DaemonSet rolls out' {

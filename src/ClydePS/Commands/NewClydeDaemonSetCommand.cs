@@ -91,6 +91,14 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
     [Parameter]
     public double SeedStopRatio { get; set; }
 
+    /// <summary>With -Seed: the registry's bandwidth as the nodes see it, in MB/s (as Start-ClydeSeed -RegistryBandwidthMBps); goes with -SeedNodeBandwidthMBps.</summary>
+    [Parameter]
+    public double SeedRegistryBandwidthMBps { get; set; }
+
+    /// <summary>With -Seed: a node's download bandwidth from peers, in MB/s (as Start-ClydeSeed -NodeBandwidthMBps).</summary>
+    [Parameter]
+    public double SeedNodeBandwidthMBps { get; set; }
+
     /// <summary>A ClydeSeedResult from Start-ClydeSeed: its seed pods are released as the DaemonSet's pods run on their nodes.</summary>
     [Parameter(ValueFromPipeline = true)]
     public object? SeedResult { get; set; }
@@ -151,6 +159,8 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
                 ImagePullSecrets = placement.ImagePullSecrets,
                 DaemonSetName = prepared.Name,
                 Policy = SeedPolicy(SeedStrategy, StopRatioGiven ? SeedStopRatio : null),
+                RegistryBandwidthMBps = _bandwidths?.Registry,
+                NodeBandwidthMBps = _bandwidths?.Node,
             }) ?? seed;
         }
 
@@ -245,10 +255,11 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
 
     private bool StopRatioGiven => MyInvocation.BoundParameters.ContainsKey(nameof(SeedStopRatio));
 
-    /// <summary>-SeedStrategy and -SeedStopRatio only shape a seeding run, so without -Seed they are a mistake, caught before any request.</summary>
+    /// <summary>-SeedStrategy, -SeedStopRatio and the seed bandwidths only shape a seeding run, so without -Seed they are a mistake, caught before any request.</summary>
     private void ValidateSeedParameters()
     {
-        string[] given = new[] { nameof(SeedStrategy), nameof(SeedStopRatio) }.Where(MyInvocation.BoundParameters.ContainsKey).ToArray();
+        string[] given = new[] { nameof(SeedStrategy), nameof(SeedStopRatio), nameof(SeedRegistryBandwidthMBps), nameof(SeedNodeBandwidthMBps) }
+            .Where(MyInvocation.BoundParameters.ContainsKey).ToArray();
         if (given.Length > 0 && !Seed)
         {
             throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeSeedParameterWithoutSeed",
@@ -259,7 +270,13 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
         {
             ValidateStopRatio(SeedStopRatio, nameof(SeedStopRatio));
         }
+
+        _bandwidths = SeedBandwidths(
+            nameof(SeedRegistryBandwidthMBps), MyInvocation.BoundParameters.ContainsKey(nameof(SeedRegistryBandwidthMBps)) ? SeedRegistryBandwidthMBps : null,
+            nameof(SeedNodeBandwidthMBps), MyInvocation.BoundParameters.ContainsKey(nameof(SeedNodeBandwidthMBps)) ? SeedNodeBandwidthMBps : null);
     }
+
+    private (double Registry, double Node)? _bandwidths;
 
     /// <summary>With -AsManifest and no -Namespace: the context's namespace when a kubeconfig is there, else default.</summary>
     private string ManifestNamespace()

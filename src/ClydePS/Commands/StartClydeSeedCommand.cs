@@ -194,26 +194,16 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
         }
     });
 
+    private (double Registry, double Node)? _bandwidths;
+
+    private double? Bound(string name, double value) => MyInvocation.BoundParameters.ContainsKey(name) ? value : null;
+
     private void Validate()
     {
         ValidateStopRatio(StopRatio, nameof(StopRatio));
 
-        bool registryGiven = MyInvocation.BoundParameters.ContainsKey(nameof(RegistryBandwidthMBps));
-        bool nodeGiven = MyInvocation.BoundParameters.ContainsKey(nameof(NodeBandwidthMBps));
-        foreach (var (name, value, given) in new[] { (nameof(RegistryBandwidthMBps), RegistryBandwidthMBps, registryGiven), (nameof(NodeBandwidthMBps), NodeBandwidthMBps, nodeGiven) })
-        {
-            if (given && !(value > 0 && double.IsFinite(value)))
-            {
-                throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeInvalidBandwidth",
-                    $"-{name} must be a positive number of MB/s; got {value}.", value);
-            }
-        }
-
-        if (registryGiven != nodeGiven)
-        {
-            throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeBandwidthIncomplete",
-                $"-{nameof(RegistryBandwidthMBps)} and -{nameof(NodeBandwidthMBps)} go together: give both (the registry's bandwidth as the nodes see it, and a node's), or neither.", null);
-        }
+        _bandwidths = SeedBandwidths(nameof(RegistryBandwidthMBps), Bound(nameof(RegistryBandwidthMBps), RegistryBandwidthMBps),
+            nameof(NodeBandwidthMBps), Bound(nameof(NodeBandwidthMBps), NodeBandwidthMBps));
 
         if (MonitorInterval <= TimeSpan.Zero || MonitorWindow < MonitorInterval)
         {
@@ -273,8 +263,8 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
             ProbeImage = ProbeImage,
             MonitorImage = MonitorImage,
             PullTimeout = MyInvocation.BoundParameters.ContainsKey(nameof(Timeout)) ? Timeout : null,
-            RegistryBandwidthMBps = MyInvocation.BoundParameters.ContainsKey(nameof(RegistryBandwidthMBps)) ? RegistryBandwidthMBps : null,
-            NodeBandwidthMBps = MyInvocation.BoundParameters.ContainsKey(nameof(NodeBandwidthMBps)) ? NodeBandwidthMBps : null,
+            RegistryBandwidthMBps = _bandwidths?.Registry,
+            NodeBandwidthMBps = _bandwidths?.Node,
         });
         if (result is not null)
         {

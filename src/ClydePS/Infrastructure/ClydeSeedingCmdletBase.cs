@@ -161,6 +161,30 @@ public abstract class ClydeSeedingCmdletBase : ClydeRegistryCmdletBase
     }
 
     /// <summary>
+    /// The registry and node bandwidths given to a seeding run, checked before anything is created: each positive and
+    /// finite (<c>ClydeInvalidBandwidth</c>), and both or neither (<c>ClydeBandwidthIncomplete</c>). Null when neither is given.
+    /// </summary>
+    internal static (double Registry, double Node)? SeedBandwidths(string registryName, double? registry, string nodeName, double? node)
+    {
+        foreach (var (name, value) in new[] { (registryName, registry), (nodeName, node) })
+        {
+            if (value is { } v && !(v > 0 && double.IsFinite(v)))
+            {
+                throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeInvalidBandwidth",
+                    $"-{name} must be a positive number of MB/s; got {v}.", v);
+            }
+        }
+
+        if (registry.HasValue != node.HasValue)
+        {
+            throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeBandwidthIncomplete",
+                $"-{registryName} and -{nodeName} go together: give both (the registry's bandwidth as the nodes see it, and a node's), or neither.", null);
+        }
+
+        return registry is { } r && node is { } n ? (r, n) : null;
+    }
+
+    /// <summary>
     /// The policy options for a strategy name (Pipelined, Adaptive or Doubling) and a stop ratio: the given ratio
     /// applies to every strategy; without one the wave strategies stop at 0.5 and Pipelined seeds every eligible node.
     /// The cmdlets that seed share it, so their defaults cannot drift apart.
