@@ -12,6 +12,17 @@ function New-TestClusterFile {
     return $path
 }
 
+# Waits until the Lab's spegel mirror pods are Ready on every node but -NotReady (as on a running cluster); throws after a minute.
+function Wait-LabMirrorReady($Lab, [int] $NotReady = 0) {
+    $headers = @{ Authorization = "Bearer $((Get-Content -Raw (Join-Path $Lab.StateDirectory 'token')).Trim())" }
+    $deadline = [DateTime]::UtcNow.AddSeconds(60)
+    do {
+        $ds = Invoke-RestMethod -Uri "$($Lab.Url)/apis/apps/v1/namespaces/kube-system/daemonsets/spegel" -Headers $headers
+        $ready = $ds.status.desiredNumberScheduled -gt 0 -and $ds.status.numberReady -ge $ds.status.desiredNumberScheduled - $NotReady
+    } until ($ready -or [DateTime]::UtcNow -gt $deadline -or (Start-Sleep -Milliseconds 200))
+    if (-not $ready) { throw "The Lab's spegel DaemonSet did not become ready: $($ds.status | ConvertTo-Json -Compress)" }
+}
+
 function Get-ErrorId([System.Management.Automation.ErrorRecord] $Record) {
     return ($Record.FullyQualifiedErrorId -split ',')[0]
 }

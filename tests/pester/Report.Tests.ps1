@@ -22,13 +22,7 @@ BeforeAll {
     }
     $script:Lab = Start-ClydeLab -ClusterFile (New-TestClusterFile -Spec $spec) -TimeScale 20
     $kube = $script:Lab.KubeconfigPath
-    $headers = @{ Authorization = "Bearer $((Get-Content -Raw (Join-Path $script:Lab.StateDirectory 'token')).Trim())" }
-    $deadline = [DateTime]::UtcNow.AddSeconds(60)
-    do {
-        $spegel = Invoke-RestMethod -Uri "$($script:Lab.Url)/apis/apps/v1/namespaces/kube-system/daemonsets/spegel" -Headers $headers
-        $ready = $spegel.status.desiredNumberScheduled -gt 0 -and $spegel.status.numberReady -ge $spegel.status.desiredNumberScheduled
-    } until ($ready -or [DateTime]::UtcNow -gt $deadline -or (Start-Sleep -Milliseconds 200))
-    if (-not $ready) { throw "The Lab's spegel DaemonSet did not become ready." }
+    Wait-LabMirrorReady $script:Lab
 
     $script:Seed = Start-ClydeSeed -Kubeconfig $kube -Image $script:Image -Strategy Adaptive -DaemonSetName llm -InitialSeeds 1 -MonitorInterval 1s -MonitorWindow 4s -MonitorBandwidthThreshold 500
     $script:Ds = $script:Seed | New-ClydeDaemonSet -Kubeconfig $kube -Name llm -Wait -Timeout 10m

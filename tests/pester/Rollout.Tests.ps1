@@ -294,12 +294,7 @@ Describe 'New-ClydeDaemonSet -Seed' {
         $script:SeedHeaders = @{ Authorization = "Bearer $((Get-Content -Raw (Join-Path $script:SeedLab.StateDirectory 'token')).Trim())" }
         function Get-SeedLab([string] $Path) { Invoke-RestMethod -Uri "$($script:SeedLab.Url)$Path" -Headers $script:SeedHeaders }
         # Seeding needs the mirror pods Ready on every node, as on a running cluster.
-        $deadline = [DateTime]::UtcNow.AddSeconds(60)
-        do {
-            $mirror = Get-SeedLab '/apis/apps/v1/namespaces/kube-system/daemonsets/spegel'
-            $ready = $mirror.status.desiredNumberScheduled -gt 0 -and $mirror.status.numberReady -ge $mirror.status.desiredNumberScheduled
-        } until ($ready -or [DateTime]::UtcNow -gt $deadline -or (Start-Sleep -Milliseconds 200))
-        if (-not $ready) { throw "The Lab's spegel DaemonSet did not become ready: $($mirror.status | ConvertTo-Json -Compress)" }
+        Wait-LabMirrorReady $script:SeedLab
 
         # How each node's pod of the DaemonSet got its image, from the kubelet's events: 'present' when the node held it
         # already (it was seeded), 'pulled' when the pod had to pull it.
@@ -346,11 +341,7 @@ Describe 'New-ClydeDaemonSet -Seed' {
         $lab = Start-ClydeLab -ClusterFile (New-TestClusterFile -Spec $spec -Name 'plan-cluster.json') -TimeScale 5
         try {
             $h = @{ Authorization = "Bearer $((Get-Content -Raw (Join-Path $lab.StateDirectory 'token')).Trim())" }
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            do {
-                $mirror = Invoke-RestMethod -Uri "$($lab.Url)/apis/apps/v1/namespaces/kube-system/daemonsets/spegel" -Headers $h
-                $ready = $mirror.status.desiredNumberScheduled -gt 0 -and $mirror.status.numberReady -ge $mirror.status.desiredNumberScheduled
-            } until ($ready -or [DateTime]::UtcNow -gt $deadline -or (Start-Sleep -Milliseconds 200))
+            Wait-LabMirrorReady $lab
             $verbose = New-ClydeDaemonSet -Kubeconfig $lab.KubeconfigPath -Name plan -Image 'example.com/app/plan:1' -Seed -SeedRegistryBandwidthMBps 50 -SeedNodeBandwidthMBps 200 -Wait -Timeout 10m -Verbose -ErrorAction Stop 4>&1 3>$null
             $ds = @($verbose | Where-Object { $_ -is [ClydePS.ClydeDaemonSet] })
             $text = ($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message) -join "`n"

@@ -7,15 +7,7 @@ BeforeAll {
     # Starts a Lab and, with P2P on, waits until its spegel mirror pods are Ready on every node (as on a running cluster).
     function Start-SeedLab([hashtable] $Spec, [double] $TimeScale = 20, [int] $NotReady = 0) {
         $lab = Start-ClydeLab -ClusterFile (New-TestClusterFile -Spec $Spec) -TimeScale $TimeScale
-        if ($Spec.network -and $Spec.network.p2p) {
-            $h = Get-LabHeaders $lab
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            do {
-                $ds = Invoke-RestMethod -Uri "$($lab.Url)/apis/apps/v1/namespaces/kube-system/daemonsets/spegel" -Headers $h
-                $ready = $ds.status.desiredNumberScheduled -gt 0 -and $ds.status.numberReady -ge $ds.status.desiredNumberScheduled - $NotReady
-            } until ($ready -or [DateTime]::UtcNow -gt $deadline -or (Start-Sleep -Milliseconds 200))
-            if (-not $ready) { throw "The Lab's spegel DaemonSet did not become ready: $($ds.status | ConvertTo-Json -Compress)" }
-        }
+        if ($Spec.network -and $Spec.network.p2p) { Wait-LabMirrorReady $lab -NotReady $NotReady }
         $lab
     }
     function Get-LabHeaders($Lab) {
