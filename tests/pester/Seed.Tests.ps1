@@ -171,6 +171,14 @@ Describe 'Start-ClydeSeed on a private cluster with P2P' {
     }
 
     It 'Pipelined given the bandwidths plans its followers'' starts in the transfer model, and no follower pulls from the registry' {
+        # -WhatIf previews the planned starts (each a wave of its own here) and creates nothing; what-if lines go to the host
+        $preview = & (Get-PwshPath) -NoProfile -NonInteractive -Command "Import-Module '$env:CLYDEPS_MODULE'; Start-ClydeSeed -Kubeconfig '$Kube' -Image 'example.com/llm/server-s:v1' -RegistryBandwidthMBps 200 -NodeBandwidthMBps 100 -WhatIf" | Out-String
+        $waveLines = @([regex]::Matches($preview, 'Wave \d+: seed pods in namespace \S+ on ([^"\r\n]+)') | ForEach-Object { $_.Groups[1].Value })
+        $previewNodes = @($waveLines | ForEach-Object { $_ -split ', ' } | ForEach-Object Trim)
+        $waveLines.Count | Should -BeGreaterThan 2
+        $previewNodes | Should -HaveCount 10
+        @($previewNodes | Select-Object -Unique) | Should -HaveCount 10
+        @(Get-RolePod $Lab 'seed') | Should -HaveCount 0
         # NAT 200 MB/s, nodes 100 MB/s: two nodes keep the registry busy; 8 followers start on the plan
         $r = Start-ClydeSeed -Kubeconfig $Kube -Image 'example.com/llm/server-s:v1' -RegistryBandwidthMBps 200 -NodeBandwidthMBps 100
         $r.Strategy | Should -Be 'Pipelined'

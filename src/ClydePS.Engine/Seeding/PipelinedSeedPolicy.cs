@@ -207,7 +207,9 @@ internal sealed class PipelinedSeedPolicy : ISeedPolicy
         return step.Result();
     }
 
-    public IReadOnlyList<IReadOnlyList<string>> PreviewWaves(SeedPlan plan) => SeedPolicies.PreviewWaves(this, plan);
+    /// <summary>The waves with every pull succeeding at once, after the planned starts (which come with time) are made.</summary>
+    public IReadOnlyList<IReadOnlyList<string>> PreviewWaves(SeedPlan plan) =>
+        SeedPolicies.PreviewWaves(this, plan, s => s is PipelinedRunState { FollowsSchedule: true } p ? p.WakeUpAt : null);
 
     // ---- events ----
 

@@ -171,13 +171,20 @@ public static class SeedPolicies
     /// The waves a policy starts if every pull succeeds at once, in order, and nothing else happens (what -WhatIf shows):
     /// runs the policy with a completion event per started node, oldest first.
     /// </summary>
-    public static IReadOnlyList<IReadOnlyList<string>> PreviewWaves(ISeedPolicy policy, SeedPlan plan)
+    public static IReadOnlyList<IReadOnlyList<string>> PreviewWaves(ISeedPolicy policy, SeedPlan plan) => PreviewWaves(policy, plan, _ => null);
+
+    /// <summary>
+    /// As <see cref="PreviewWaves(ISeedPolicy, SeedPlan)"/>, but while <paramref name="timeDriven"/> gives a time for the
+    /// state (starts that come with time, not with completions: planned starts), a tick at that time comes before the
+    /// next completion.
+    /// </summary>
+    internal static IReadOnlyList<IReadOnlyList<string>> PreviewWaves(ISeedPolicy policy, SeedPlan plan, Func<SeedPolicyState, DateTimeOffset?> timeDriven)
     {
         var at = DateTimeOffset.UnixEpoch;
         var waves = new SortedDictionary<int, List<string>>();
         var pending = new Queue<string>();
         var step = policy.Begin(plan, at);
-        while (true)
+        for (var guard = 0; guard < 1_000_000; guard++)
         {
             foreach (var start in step.Actions.OfType<StartSeedsAction>())
             {
@@ -194,6 +201,12 @@ public static class SeedPolicies
             if (step.State.Finished || pending.Count == 0)
             {
                 break;
+            }
+            if (timeDriven(step.State) is { } due && due > at)
+            {
+                at = due;
+                step = policy.Next(step.State, new TickEvent(at));
+                continue;
             }
             step = policy.Next(step.State, new SeedCompletedEvent(at, pending.Dequeue(), TimeSpan.Zero, 0));
         }

@@ -205,6 +205,18 @@ public sealed class PipelinedSeedPolicyTests
     }
 
     [Fact]
+    public void ThePreviewShowsThePlannedStarts()
+    {
+        var plan = Plan(10, ClusterNetworkClass.Private, false, layers: true) with { FollowerStartOffsets = [40, 20, 20] };
+        var waves = Policy.PreviewWaves(plan);
+        Assert.Equal([1, 2, 1], waves.Take(3).Select(w => w.Count));        // the registry lane, then the planned groups
+        Assert.Equal(10, waves.Sum(w => w.Count));                             // then the rules seed the rest
+        Assert.Equal(plan.Eligible.Count, waves.SelectMany(w => w).Distinct().Count());
+        var unplanned = Policy.PreviewWaves(plan with { FollowerStartOffsets = null });
+        Assert.NotEqual(waves.Select(w => w.Count), unplanned.Select(w => w.Count));
+    }
+
+    [Fact]
     public void APlannedScheduleStopsDecidingOnceEveryLayerIsHeld()
     {
         var plan = Plan(10, ClusterNetworkClass.Private, false, layers: true) with { FollowerStartOffsets = [500, 600] };
