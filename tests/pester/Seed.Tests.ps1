@@ -319,6 +319,18 @@ Describe 'Start-ClydeSeed on other cluster shapes' {
         finally { $lab | Stop-ClydeLab }
     }
 
+    It 'given the bandwidths, a cluster with a P2P mirror where no node can run the workload is the same clear error' {
+        $lab = Start-SeedLab @{ seed = 3; network = @{ p2p = $true; natBandwidthMBps = 50; nodeBandwidthMBps = 200 }
+            images = @(@{ reference = $Image; size = '256Mi'; layerCount = 4; platforms = @('linux/amd64') })
+            nodeGroups = @(@{ name = 'g'; count = 3; namePattern = 'g-{0}'; taints = @(@{ key = 'x'; effect = 'NoSchedule' }) }) }
+        try {
+            { Start-ClydeSeed -Kubeconfig $lab.KubeconfigPath -Image $Image -RegistryBandwidthMBps 50 -NodeBandwidthMBps 200 -ErrorAction Stop -WarningAction SilentlyContinue } |
+                Should -Throw -ErrorId 'ClydeNoEligibleNodes*'
+            @(Get-RolePod $lab 'seed') | Should -HaveCount 0
+        }
+        finally { $lab | Stop-ClydeLab }
+    }
+
     It 'a cluster where no node can run the workload is a clear error' {
         $lab = Start-SeedLab @{ seed = 3; nodeGroups = @(@{ name = 'g'; count = 2; namePattern = 'g-{0}'; taints = @(@{ key = 'x'; effect = 'NoSchedule' }) }) }
         try {

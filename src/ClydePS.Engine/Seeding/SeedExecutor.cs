@@ -179,7 +179,7 @@ public sealed class SeedExecutor(ClusterGateway gateway)
         if (request.RegistryBandwidthMBps is > 0 and var r && request.NodeBandwidthMBps is > 0 and var b)
         {
             plan = plan with { RegistryBandwidthMBps = r, NodeBandwidthMBps = b };
-            if (request.Policy.Strategy == SeedStrategy.Pipelined && mirror is not null && plan.Layers is { } known && plan.AlreadySeeded.Count == 0)
+            if (request.Policy.Strategy == SeedStrategy.Pipelined && mirror is not null && plan.Layers is { } known && plan.AlreadySeeded.Count == 0 && plan.Eligible.Count > 1)
             {
                 plan = plan with { FollowerStartOffsets = PlanStarts(eligibility, known, r, b, request.Policy) };
             }

@@ -158,7 +158,7 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
                 Placement = placement.ToPlacement(daemonSet: true),
                 ImagePullSecrets = placement.ImagePullSecrets,
                 DaemonSetName = prepared.Name,
-                Policy = SeedPolicy(SeedStrategy, StopRatioGiven ? SeedStopRatio : null),
+                Policy = SeedPolicy(SeedStrategy, GivenOrNull(nameof(SeedStopRatio), SeedStopRatio)),
                 RegistryBandwidthMBps = _bandwidths?.Registry,
                 NodeBandwidthMBps = _bandwidths?.Node,
             }) ?? seed;
@@ -253,8 +253,6 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
         return DaemonSetService.Prepare(request with { Namespace = Namespace ?? contextNamespace() });
     }
 
-    private bool StopRatioGiven => MyInvocation.BoundParameters.ContainsKey(nameof(SeedStopRatio));
-
     /// <summary>-SeedStrategy, -SeedStopRatio and the seed bandwidths only shape a seeding run, so without -Seed they are a mistake, caught before any request.</summary>
     private void ValidateSeedParameters()
     {
@@ -266,14 +264,13 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
                 $"-{string.Join(" and -", given)} only apply when the image is seeded first; add -Seed, or pipe a seed result from Start-ClydeSeed instead.", given[0]);
         }
 
-        if (StopRatioGiven)
+        if (GivenOrNull(nameof(SeedStopRatio), SeedStopRatio) is { } ratio)
         {
-            ValidateStopRatio(SeedStopRatio, nameof(SeedStopRatio));
+            ValidateStopRatio(ratio, nameof(SeedStopRatio));
         }
 
-        _bandwidths = SeedBandwidths(
-            nameof(SeedRegistryBandwidthMBps), MyInvocation.BoundParameters.ContainsKey(nameof(SeedRegistryBandwidthMBps)) ? SeedRegistryBandwidthMBps : null,
-            nameof(SeedNodeBandwidthMBps), MyInvocation.BoundParameters.ContainsKey(nameof(SeedNodeBandwidthMBps)) ? SeedNodeBandwidthMBps : null);
+        _bandwidths = SeedBandwidths(nameof(SeedRegistryBandwidthMBps), GivenOrNull(nameof(SeedRegistryBandwidthMBps), SeedRegistryBandwidthMBps),
+            nameof(SeedNodeBandwidthMBps), GivenOrNull(nameof(SeedNodeBandwidthMBps), SeedNodeBandwidthMBps));
     }
 
     private (double Registry, double Node)? _bandwidths;

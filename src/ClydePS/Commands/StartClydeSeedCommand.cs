@@ -196,14 +196,12 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
 
     private (double Registry, double Node)? _bandwidths;
 
-    private double? Bound(string name, double value) => MyInvocation.BoundParameters.ContainsKey(name) ? value : null;
-
     private void Validate()
     {
         ValidateStopRatio(StopRatio, nameof(StopRatio));
 
-        _bandwidths = SeedBandwidths(nameof(RegistryBandwidthMBps), Bound(nameof(RegistryBandwidthMBps), RegistryBandwidthMBps),
-            nameof(NodeBandwidthMBps), Bound(nameof(NodeBandwidthMBps), NodeBandwidthMBps));
+        _bandwidths = SeedBandwidths(nameof(RegistryBandwidthMBps), GivenOrNull(nameof(RegistryBandwidthMBps), RegistryBandwidthMBps),
+            nameof(NodeBandwidthMBps), GivenOrNull(nameof(NodeBandwidthMBps), NodeBandwidthMBps));
 
         if (MonitorInterval <= TimeSpan.Zero || MonitorWindow < MonitorInterval)
         {
@@ -238,7 +236,7 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
     }
 
     private SeedPolicyOptions PolicyOptions => SeedPolicy(DisableBandwidthAware ? nameof(SeedStrategy.Doubling) : Strategy,
-        MyInvocation.BoundParameters.ContainsKey(nameof(StopRatio)) ? StopRatio : null) with
+        GivenOrNull(nameof(StopRatio), StopRatio)) with
     {
         InitialSeeds = MyInvocation.BoundParameters.ContainsKey(nameof(InitialSeeds)) ? InitialSeeds : null,
         PublicSeeds = PublicSeeds,

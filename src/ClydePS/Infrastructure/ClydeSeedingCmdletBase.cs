@@ -196,6 +196,9 @@ public abstract class ClydeSeedingCmdletBase : ClydeRegistryCmdletBase
         PipelinedStopRatio = stopRatio ?? 1,
     };
 
+    /// <summary>The parameter's value when the caller gave it, else null.</summary>
+    protected double? GivenOrNull(string parameter, double value) => MyInvocation.BoundParameters.ContainsKey(parameter) ? value : null;
+
     /// <summary>True under -WhatIf (the parameter or $WhatIfPreference).</summary>
     protected bool WhatIfRequested =>
         MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? w) && w is SwitchParameter s && s.IsPresent

@@ -195,21 +195,31 @@ public static class StartSchedulePlanner
         /// <summary>When the registry lane alone holds the first layer, and its whole copy (in the planner's model).</summary>
         (double FirstLayer, double Copy) LaneTimes()
         {
+            var net = LaneNetwork();
+            double first = double.PositiveInfinity;
+            net.LayerCompleted += e => { if (e.Digest == layers[0].Digest) first = Math.Min(first, e.Time); };
+            StartLane(net);
+            var copy = net.RunUntilIdle();
+            return (first, copy);
+        }
+
+        TransferNetwork LaneNetwork()
+        {
             var net = new TransferNetwork(new TransferNetworkOptions { RegistryBandwidthMBps = registryMBps, PeerToPeer = true });
             for (var i = 0; i < lane; i++)
             {
                 net.AddNode("lane-" + i, nodeMBps);
             }
-            double first = double.PositiveInfinity;
-            net.LayerCompleted += e => { if (e.Digest == layers[0].Digest) first = Math.Min(first, e.Time); };
+            return net;
+        }
+
+        void StartLane(TransferNetwork net)
+        {
             for (var i = 0; i < lane; i++)
             {
                 net.StartPull("lane-" + i, layers);
             }
-            var copy = net.RunUntilIdle();
-            return (first, copy);
         }
-
 
         /// <summary>Evaluates a schedule; false when the budget is spent (the schedule is not evaluated).</summary>
         bool Try(double[] offsets)
@@ -238,21 +248,12 @@ public static class StartSchedulePlanner
         /// <summary>The planned nodes' last completion, or +infinity when a follower fetched from the registry or the run passed <paramref name="cutoff"/>.</summary>
         double Evaluate(double[] offsets, double cutoff, bool reverse)
         {
-            var net = new TransferNetwork(new TransferNetworkOptions { RegistryBandwidthMBps = registryMBps, PeerToPeer = true });
-            var order = Enumerable.Range(0, followers).OrderBy(i => offsets[i]).ToArray();
-            var names = new string[lane + followers];
-            for (var i = 0; i < lane; i++)
-            {
-                names[i] = "lane-" + i;
-                net.AddNode(names[i], nodeMBps);
-            }
+            // follower k starts k-th; the nodes join the network in that order or its reverse
+            var starts = offsets.Order().ToArray();
+            var net = LaneNetwork();
             for (var k = 0; k < followers; k++)
             {
-                names[lane + order[k]] = "follower-" + k;
-            }
-            for (var k = 0; k < followers; k++)
-            {
-                net.AddNode(names[lane + order[reverse ? followers - 1 - k : k]], nodeMBps);
+                net.AddNode("follower-" + (reverse ? followers - 1 - k : k), nodeMBps);
             }
             var outrun = false;
             net.LayerCompleted += e =>
@@ -264,14 +265,11 @@ public static class StartSchedulePlanner
             };
             double end = 0;
             net.PullEnded += p => end = Math.Max(end, p.Completion.Result.EndTime);
-            for (var i = 0; i < lane; i++)
-            {
-                net.StartPull(names[i], layers);
-            }
+            StartLane(net);
             var next = 0;
             while (true)
             {
-                var start = next < order.Length ? offsets[order[next]] : double.PositiveInfinity;
+                var start = next < starts.Length ? starts[next] : double.PositiveInfinity;
                 var due = net.NextEventTime ?? double.PositiveInfinity;
                 if (double.IsPositiveInfinity(start) && double.IsPositiveInfinity(due))
                 {
@@ -280,7 +278,7 @@ public static class StartSchedulePlanner
                 if (start <= due)
                 {
                     net.AdvanceTo(start);
-                    net.StartPull(names[lane + order[next]], layers);
+                    net.StartPull("follower-" + next, layers);
                     next++;
                 }
                 else
