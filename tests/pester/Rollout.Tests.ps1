@@ -220,6 +220,8 @@ spec:
         @{ Case = '-SeedRegistryBandwidthMBps without -Seed'; Params = @{ Name = 'bad'; Image = 'busybox:1.36'; SeedRegistryBandwidthMBps = 200; SeedNodeBandwidthMBps = 100 }; Id = 'ClydeSeedParameterWithoutSeed' }
         @{ Case = 'seed registry bandwidth alone'; Params = @{ Name = 'bad'; Image = 'busybox:1.36'; Seed = $true; SeedRegistryBandwidthMBps = 200 }; Id = 'ClydeBandwidthIncomplete' }
         @{ Case = 'seed node bandwidth 0'; Params = @{ Name = 'bad'; Image = 'busybox:1.36'; Seed = $true; SeedRegistryBandwidthMBps = 200; SeedNodeBandwidthMBps = 0 }; Id = 'ClydeInvalidBandwidth' }
+        @{ Case = 'a seed probe result that is not one'; Params = @{ Name = 'bad'; Image = 'busybox:1.36'; Seed = $true; SeedProbeResult = 'fast'; SeedNodeBandwidthMBps = 100 }; Id = 'ClydeInvalidProbeResult' }
+        @{ Case = '-SeedProbeResult without -Seed'; Params = @{ Name = 'bad'; Image = 'busybox:1.36'; SeedProbeResult = 'fast' }; Id = 'ClydeSeedParameterWithoutSeed' }
     ) {
         if ($Params.Path -eq 'configmap') {
             $Params.Path = New-Manifest 'cm.yaml' "apiVersion: v1`nkind: ConfigMap`nmetadata: {name: x}`n"

@@ -41,6 +41,7 @@ BeforeAll {
             @('a', 'b', 'c', 'd', 'g', 'h', 'p', 'q') | ForEach-Object { @{ reference = "example.com/llm/server-$($_):v1"; size = '1Gi'; layerCount = 4; platforms = @('linux/amd64') } }
             @('e', 'f') | ForEach-Object { @{ reference = "example.com/llm/server-$($_):v1"; size = '4Gi'; layerCount = 4; platforms = @('linux/amd64') } }
             @{ reference = 'example.com/llm/server-s:v1'; size = '4Gi'; layerCount = 8; platforms = @('linux/amd64') }
+            @{ reference = 'example.com/llm/server-x:v1'; size = '16Gi'; layerCount = 8; platforms = @('linux/amd64') }
             @{ reference = $script:Image; size = '1Gi'; layerCount = 4; platforms = @('linux/amd64') },
             @{ reference = $script:Bare; size = '256Mi'; layerCount = 2; platforms = @('linux/amd64'); hasShell = $false }
         )
@@ -179,6 +180,13 @@ Describe 'Start-ClydeSeed on a private cluster with P2P' {
         $previewNodes | Should -HaveCount 10
         @($previewNodes | Select-Object -Unique) | Should -HaveCount 10
         @(Get-RolePod $Lab 'seed') | Should -HaveCount 0
+        # a probe result stands for the registry bandwidth: two in-cluster probers that each saw 100 MB/s at the same time
+        # mean 200 MB/s, so the preview is the same plan, and -Verbose says how the bandwidth was derived
+        $probe = "[ClydePS.ClydeProbeResult]@{ Image = 'example.com/llm/server-s:v1'; Mode = 'InCluster'; Probers = @('w-01', 'w-02'); BandwidthMBps = 100; Samples = 10 }"
+        $viaProbe = & (Get-PwshPath) -NoProfile -NonInteractive -Command "Import-Module '$env:CLYDEPS_MODULE'; Start-ClydeSeed -Kubeconfig '$Kube' -Image 'example.com/llm/server-s:v1' -ProbeResult ($probe) -NodeBandwidthMBps 100 -WhatIf -Verbose" | Out-String
+        $viaProbe | Should -Match 'Registry bandwidth from the probe of example\.com/llm/server-s:v1: 100 MB/s x 2 concurrent prober\(s\) = 200 MB/s'
+        @([regex]::Matches($viaProbe, 'Wave \d+: seed pods in namespace \S+ on ([^"\r\n]+)') | ForEach-Object { $_.Groups[1].Value }) | Should -Be $waveLines
+        @(Get-RolePod $Lab 'seed') | Should -HaveCount 0
         # NAT 200 MB/s, nodes 100 MB/s: two nodes keep the registry busy; 8 followers start on the plan
         $r = Start-ClydeSeed -Kubeconfig $Kube -Image 'example.com/llm/server-s:v1' -RegistryBandwidthMBps 200 -NodeBandwidthMBps 100
         $r.Strategy | Should -Be 'Pipelined'
@@ -226,6 +234,26 @@ Describe 'Start-ClydeSeed on a private cluster with P2P' {
         foreach ($n in $done) { $again.AlreadySeeded | Should -Contain $n }
         @($again.Pulls.Node | Where-Object { $done -contains $_ }) | Should -HaveCount 0
         $again.Seeded | Should -BeGreaterOrEqual 5
+    }
+
+    It 'Ctrl+C during a planned run deletes every pod of the run' {
+        # Given the bandwidths, followers start on the plan while the registry lane (two nodes here) still pulls: a third seed
+        # pod before any has completed is a planned start (the rules alone wait for a complete node without layer events).
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$env:CLYDEPS_MODULE'; Start-ClydeSeed -Kubeconfig '$Kube' -Image 'example.com/llm/server-x:v1' -RegistryBandwidthMBps 200 -NodeBandwidthMBps 100")
+            $async = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            do { $pods = @(Get-RolePod $Lab 'seed') }
+            until ($pods.Count -ge 3 -or $async.IsCompleted -or [DateTime]::UtcNow -gt $deadline -or (Start-Sleep -Milliseconds 50))
+            @($pods | Where-Object { $_.status.phase -eq 'Succeeded' }) | Should -HaveCount 0 -Because 'followers start before the first copy completes'
+            $pods.Count | Should -BeGreaterOrEqual 3
+            $ps.Stop()
+            $async.IsCompleted | Should -BeTrue
+            $left = @(Get-RolePod $Lab 'seed' | Where-Object { -not $_.metadata.deletionTimestamp })
+            ($left | ForEach-Object { "$($_.metadata.name) $($_.status.phase)" }) -join '; ' | Should -BeNullOrEmpty
+        }
+        finally { $ps.Dispose() }
     }
 
     It 'skips a node whose P2P mirror pod is not Ready, since peers could not fetch from it' {
@@ -276,9 +304,16 @@ Describe 'Start-ClydeSeed on a private cluster with P2P' {
         @{ Name = 'unknown node'; Params = @{ Node = 'ghost' }; Id = 'ClydeNodeNotFound' }
         @{ Name = 'negative registry bandwidth'; Params = @{ RegistryBandwidthMBps = -5; NodeBandwidthMBps = 100 }; Id = 'ClydeInvalidBandwidth' }
         @{ Name = 'registry bandwidth alone'; Params = @{ RegistryBandwidthMBps = 200 }; Id = 'ClydeBandwidthIncomplete' }
+        @{ Name = 'a probe result alone'; Params = @{ ProbeResult = 'measured' }; Id = 'ClydeBandwidthIncomplete' }
+        @{ Name = 'a probe result and a registry bandwidth'; Params = @{ ProbeResult = 'measured'; RegistryBandwidthMBps = 200; NodeBandwidthMBps = 100 }; Id = 'ClydeBandwidthConflict' }
+        @{ Name = 'a string as the probe result'; Params = @{ ProbeResult = '200'; NodeBandwidthMBps = 100 }; Id = 'ClydeInvalidProbeResult' }
+        @{ Name = 'a probe that measured nothing'; Params = @{ ProbeResult = 'empty'; NodeBandwidthMBps = 100 }; Id = 'ClydeInvalidProbeResult' }
     ) {
         $a = @{ Kubeconfig = $Kube; Image = $Image }
         foreach ($k in $Params.Keys) { $a[$k] = $Params[$k] }
+        # probe results are made here: the data above is read before the module is loaded
+        if ($a.ProbeResult -eq 'measured') { $a.ProbeResult = [ClydePS.ClydeProbeResult]@{ Image = $Image; BandwidthMBps = 150; Samples = 5 } }
+        if ($a.ProbeResult -eq 'empty') { $a.ProbeResult = [ClydePS.ClydeProbeResult]@{ Image = $Image; Samples = 5 } }
         $err = $null
         try { Start-ClydeSeed @a -ErrorAction Stop } catch { $err = $_ }
         $err | Should -Not -BeNullOrEmpty

@@ -296,22 +296,8 @@ public sealed class InvokeClydeSeedSimulationCommand : ClydeCmdletBase
                 "Give the registry bandwidth with -RegistryBandwidthMBps, or a ClydeProbeResult from Measure-ClydeRegistryProbe with -ProbeResult.");
         }
 
-        object value = ProbeResult is PSObject pso ? pso.BaseObject : ProbeResult;
-        if (value is not ClydeProbeResult probe)
-        {
-            throw Invalid($"-ProbeResult takes a ClydeProbeResult object (from Measure-ClydeRegistryProbe), not '{value}'.", value);
-        }
-
-        if (!(probe.BandwidthMBps > 0))
-        {
-            throw Invalid($"The probe of {probe.Image} measured no bandwidth ({probe.SuccessfulSamples} successful sample(s)); give -RegistryBandwidthMBps instead.", probe);
-        }
-
-        // In-cluster probers sample at the same time, so the registry delivered their sum at once.
-        int probers = probe.Mode == ProbeMode.InCluster ? Math.Max(1, probe.Probers.Length) : 1;
-        double bandwidth = probe.BandwidthMBps * probers;
-        WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-            $"Registry bandwidth from the probe of {probe.Image}: {probe.BandwidthMBps:0.##} MB/s x {probers} concurrent prober(s) = {bandwidth:0.##} MB/s."));
+        var (bandwidth, explanation) = ProbeBandwidth.RegistryMBps(ProbeResult, nameof(ProbeResult), "ClydeSimulationInvalidInput", "-RegistryBandwidthMBps");
+        WriteVerbose(explanation);
         return bandwidth;
     }
 

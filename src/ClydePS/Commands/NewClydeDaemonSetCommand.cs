@@ -95,6 +95,11 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
     [Parameter]
     public double SeedRegistryBandwidthMBps { get; set; }
 
+    /// <summary>With -Seed: a ClydeProbeResult from Measure-ClydeRegistryProbe, whose measured bandwidth stands for -SeedRegistryBandwidthMBps (as Start-ClydeSeed -ProbeResult).</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public object? SeedProbeResult { get; set; }
+
     /// <summary>With -Seed: a node's download bandwidth from peers, in MB/s (as Start-ClydeSeed -NodeBandwidthMBps).</summary>
     [Parameter]
     public double SeedNodeBandwidthMBps { get; set; }
@@ -256,7 +261,7 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
     /// <summary>-SeedStrategy, -SeedStopRatio and the seed bandwidths only shape a seeding run, so without -Seed they are a mistake, caught before any request.</summary>
     private void ValidateSeedParameters()
     {
-        string[] given = new[] { nameof(SeedStrategy), nameof(SeedStopRatio), nameof(SeedRegistryBandwidthMBps), nameof(SeedNodeBandwidthMBps) }
+        string[] given = new[] { nameof(SeedStrategy), nameof(SeedStopRatio), nameof(SeedRegistryBandwidthMBps), nameof(SeedProbeResult), nameof(SeedNodeBandwidthMBps) }
             .Where(MyInvocation.BoundParameters.ContainsKey).ToArray();
         if (given.Length > 0 && !Seed)
         {
@@ -270,7 +275,7 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
         }
 
         _bandwidths = SeedBandwidths(nameof(SeedRegistryBandwidthMBps), GivenOrNull(nameof(SeedRegistryBandwidthMBps), SeedRegistryBandwidthMBps),
-            nameof(SeedNodeBandwidthMBps), GivenOrNull(nameof(SeedNodeBandwidthMBps), SeedNodeBandwidthMBps));
+            nameof(SeedNodeBandwidthMBps), GivenOrNull(nameof(SeedNodeBandwidthMBps), SeedNodeBandwidthMBps), nameof(SeedProbeResult), SeedProbeResult, WriteVerbose);
     }
 
     private (double Registry, double Node)? _bandwidths;

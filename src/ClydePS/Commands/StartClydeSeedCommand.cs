@@ -73,7 +73,15 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
     [Parameter]
     public double RegistryBandwidthMBps { get; set; }
 
-    /// <summary>A node's download bandwidth in MB/s (from peers; disk and unpack included). Goes with -RegistryBandwidthMBps.</summary>
+    /// <summary>
+    /// A ClydeProbeResult from Measure-ClydeRegistryProbe: the registry's bandwidth it measured (the concurrent in-cluster
+    /// probers' sum) stands for -RegistryBandwidthMBps. Goes with -NodeBandwidthMBps.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNull]
+    public object? ProbeResult { get; set; }
+
+    /// <summary>A node's download bandwidth in MB/s (from peers; disk and unpack included). Goes with -RegistryBandwidthMBps or -ProbeResult.</summary>
     [Parameter]
     public double NodeBandwidthMBps { get; set; }
 
@@ -201,7 +209,7 @@ public sealed class StartClydeSeedCommand : ClydeSeedingCmdletBase
         ValidateStopRatio(StopRatio, nameof(StopRatio));
 
         _bandwidths = SeedBandwidths(nameof(RegistryBandwidthMBps), GivenOrNull(nameof(RegistryBandwidthMBps), RegistryBandwidthMBps),
-            nameof(NodeBandwidthMBps), GivenOrNull(nameof(NodeBandwidthMBps), NodeBandwidthMBps));
+            nameof(NodeBandwidthMBps), GivenOrNull(nameof(NodeBandwidthMBps), NodeBandwidthMBps), nameof(ProbeResult), ProbeResult, WriteVerbose);
 
         if (MonitorInterval <= TimeSpan.Zero || MonitorWindow < MonitorInterval)
         {

@@ -162,9 +162,12 @@ public abstract class ClydeSeedingCmdletBase : ClydeRegistryCmdletBase
 
     /// <summary>
     /// The registry and node bandwidths given to a seeding run, checked before anything is created: each positive and
-    /// finite (<c>ClydeInvalidBandwidth</c>), and both or neither (<c>ClydeBandwidthIncomplete</c>). Null when neither is given.
+    /// finite (<c>ClydeInvalidBandwidth</c>), the registry's either given or read from a probe result
+    /// (<c>ClydeBandwidthConflict</c> when both; <c>ClydeInvalidProbeResult</c> when the probe is not one or measured nothing),
+    /// and the registry's and the node's both or neither (<c>ClydeBandwidthIncomplete</c>). Null when neither is given.
     /// </summary>
-    internal static (double Registry, double Node)? SeedBandwidths(string registryName, double? registry, string nodeName, double? node)
+    internal static (double Registry, double Node)? SeedBandwidths(string registryName, double? registry, string nodeName, double? node,
+        string probeName, object? probe, Action<string> verbose)
     {
         foreach (var (name, value) in new[] { (registryName, registry), (nodeName, node) })
         {
@@ -175,10 +178,23 @@ public abstract class ClydeSeedingCmdletBase : ClydeRegistryCmdletBase
             }
         }
 
+        if (probe is not null)
+        {
+            if (registry.HasValue)
+            {
+                throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeBandwidthConflict",
+                    $"Use -{registryName} or -{probeName}, not both: each gives the registry's bandwidth.", probe);
+            }
+
+            var (measured, explanation) = ProbeBandwidth.RegistryMBps(probe, probeName, "ClydeInvalidProbeResult", $"-{registryName}");
+            verbose(explanation);
+            registry = measured;
+        }
+
         if (registry.HasValue != node.HasValue)
         {
             throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeBandwidthIncomplete",
-                $"-{registryName} and -{nodeName} go together: give both (the registry's bandwidth as the nodes see it, and a node's), or neither.", null);
+                $"-{registryName} (or -{probeName}) and -{nodeName} go together: give both (the registry's bandwidth as the nodes see it, and a node's), or neither.", null);
         }
 
         return registry is { } r && node is { } n ? (r, n) : null;
