@@ -50,8 +50,9 @@ public static class SeedBounds
     }
 
     /// <summary>
-    /// A bound for a P2P mirror that shares only complete layers (Spegel, Clyde): the larger of the piece bound and,
-    /// for every layer, <see cref="LayerSpreadSeconds"/>. Without P2P it is the piece bound.
+    /// A bound for a P2P mirror that shares only complete layers (Spegel, Clyde): the largest of the piece bound, for
+    /// every layer <see cref="LayerSpreadSeconds"/>, and <see cref="LastCopySpreadSeconds"/> for the smallest layer.
+    /// Without P2P it is the piece bound.
     /// </summary>
     public static double LayerLowerBoundSeconds(IReadOnlyList<long> layerBytes, int nodes, double registryMBps, double nodeMBps, double? natMBps = null, bool allPrivate = true, bool peerToPeer = true)
     {
@@ -61,7 +62,36 @@ public static class SeedBounds
         if (!peerToPeer || nodes == 0) return bound;
         var r = EffectiveRegistryMBps(registryMBps, natMBps, allPrivate);
         foreach (var s in layerBytes) bound = Math.Max(bound, LayerSpreadSeconds(s, nodes, r, nodeMBps));
+        if (layerBytes.Where(s => s > 0).DefaultIfEmpty(0).Min() is var smallest and > 0)
+        {
+            bound = Math.Max(bound, LastCopySpreadSeconds(total, smallest, nodes, r, nodeMBps));
+        }
         return bound;
+    }
+
+    /// <summary>
+    /// The time the image of <paramref name="imageBytes"/> (S) needs to reach <paramref name="nodes"/> (N) nodes because
+    /// some layer's first complete copy comes last and must still spread, with <paramref name="layerBytes"/> (s) the
+    /// smallest layer. Derivation: let t* be the moment the last layer to get a complete copy anywhere gets it, and s*
+    /// its size. The first complete copy of any layer came from the registry alone (no peer held it whole before), so by
+    /// t* the registry delivered the S − s* bytes of the other layers, and all bytes x(t*) of this layer delivered so far:
+    /// x(t*) &lt;= R·t* − S + s*, and t* &gt;= S/R. From t* on, as in <see cref="LayerSpreadSeconds"/>,
+    /// dx/dt &lt;= R + (B/s*)·x, so all N nodes hold it no sooner than
+    /// t* + (s*/B)·ln((N + R/B) / ((R·t* − S)/s* + 1 + R/B)). Its derivative in t* is positive
+    /// (1 − (R/B)/((R·t* − S)/s* + 1 + R/B) &gt; 0), so the least value is at t* = S/R:
+    /// T &gt;= S/R + (s*/B)·ln((N + R/B)/(1 + R/B)), which grows with s* &gt;= s. On many small layers the piece bound
+    /// S/R is otherwise all there is; this adds the last layer's fan-out, about (s/B)·ln N.
+    /// </summary>
+    public static double LastCopySpreadSeconds(long imageBytes, long layerBytes, int nodes, double registryMBps, double nodeMBps)
+    {
+        Check(registryMBps, nameof(registryMBps));
+        Check(nodeMBps, nameof(nodeMBps));
+        if (imageBytes <= 0 || layerBytes <= 0 || nodes <= 0) return 0;
+        var r = Bandwidth.FromMBps(registryMBps);
+        var b = Bandwidth.FromMBps(nodeMBps);
+        var s = (double)Math.Min(layerBytes, imageBytes);
+        var rb = r / b;
+        return imageBytes / r + (s / b) * Math.Log((nodes + rb) / (1 + rb));
     }
 
     /// <summary>

@@ -49,8 +49,11 @@ public static class SeedSimulator
     /// Pipelined with and without planned follower starts (<see cref="PlanStarts"/>), both simulated in full: the
     /// schedule when it makes the rollout faster (else null), and the forecast of the faster run. Start-ClydeSeed makes
     /// the same choice when it is given the bandwidths, so a plan never makes a run slower than the rules in the model.
+    /// <paramref name="budget"/> and <paramref name="margin"/> are the planner's (the defaults are what the cmdlets use;
+    /// the benchmark varies them to show what a longer search or no margin would buy).
     /// </summary>
-    public static (StartSchedule? Schedule, ClydeSeedForecast Forecast) ChooseStarts(SeedSimulationInput input, SeedPolicyOptions options)
+    public static (StartSchedule? Schedule, ClydeSeedForecast Forecast) ChooseStarts(SeedSimulationInput input, SeedPolicyOptions options,
+        long budget = StartSchedulePlanner.DefaultBudget, double margin = StartSchedulePlanner.Margin)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(options);
@@ -59,7 +62,7 @@ public static class SeedSimulator
         options = options with { Strategy = SeedStrategy.Pipelined };
         var name = nameof(SimulatedStrategy.Pipelined);
         var rules = new Simulation(input, policy, options, name).Execute();
-        if (PlanStarts(input, options) is { } schedule)
+        if (PlanStarts(input, options, budget, margin) is { } schedule)
         {
             var planned = new Simulation(input, policy, options, name, schedule).Execute();
             if (planned.RolloutTime < rules.RolloutTime)
@@ -75,7 +78,8 @@ public static class SeedSimulator
     /// policy knows the bandwidths, with P2P, nodes that are all private or all public, and at most
     /// <see cref="StartSchedulePlanner.MaxFollowers"/> followers.
     /// </summary>
-    public static StartSchedule? PlanStarts(SeedSimulationInput input, SeedPolicyOptions options)
+    public static StartSchedule? PlanStarts(SeedSimulationInput input, SeedPolicyOptions options,
+        long budget = StartSchedulePlanner.DefaultBudget, double margin = StartSchedulePlanner.Margin)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(options);
@@ -85,7 +89,7 @@ public static class SeedSimulator
             return null;
         }
         var registry = SeedBounds.EffectiveRegistryMBps(input.RegistryBandwidthMBps, input.NatBandwidthMBps, allPrivate);
-        return StartSchedulePlanner.ForRun(input.Layers, registry, input.NodeBandwidthMBps, input.Nodes.Count, 0, options.PipelinedStopRatio);
+        return StartSchedulePlanner.ForRun(input.Layers, registry, input.NodeBandwidthMBps, input.Nodes.Count, 0, options.PipelinedStopRatio, budget, margin);
     }
 
     /// <summary>

@@ -39,7 +39,7 @@ public static class StartSchedulePlanner
     /// (<c>ceil(R/B)</c> nodes) and its stop target, as the policy computes them. Null when some node already holds the
     /// image (every layer is in the cluster from the start, so the policy's rules decide) or <see cref="Plan"/> says so.
     /// </summary>
-    public static StartSchedule? ForRun(IEnumerable<TransferLayer> layers, double registryMBps, double nodeMBps, int eligible, int alreadySeeded, double pipelinedStopRatio, long budget = DefaultBudget)
+    public static StartSchedule? ForRun(IEnumerable<TransferLayer> layers, double registryMBps, double nodeMBps, int eligible, int alreadySeeded, double pipelinedStopRatio, long budget = DefaultBudget, double margin = Margin)
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (alreadySeeded > 0 || !(registryMBps > 0) || !(nodeMBps > 0))
@@ -48,7 +48,7 @@ public static class StartSchedulePlanner
         }
         var lane = PipelinedSeedPolicy.RegistryLaneSize(registryMBps, nodeMBps);
         var followers = SeedTargets.StopTarget(eligible, pipelinedStopRatio) - lane;
-        return Plan(layers.ToList(), registryMBps, nodeMBps, lane, followers, budget);
+        return Plan(layers.ToList(), registryMBps, nodeMBps, lane, followers, budget, margin);
     }
 
     /// <summary>

@@ -77,6 +77,27 @@ public sealed class SeedSimulatorTests
     }
 
     [Fact]
+    public void LayerBoundOnManyEqualLayersAddsTheLastLayersFanOut()
+    {
+        // 40 equal layers: the piece bound is S/R; the last layer to get a first copy still has to reach every node
+        var s = 40L * 500 * (long)MB;
+        var layers = Enumerable.Repeat(500 * (long)MB, 40).ToArray();
+        var sr = s / (92 * MB);
+        var piece = SeedBounds.PieceLowerBoundSeconds(s, 32, 92, 250);
+        Assert.Equal(sr, piece, 6);
+        var expected = sr + 500 / 250.0 * Math.Log((32 + 92 / 250.0) / (1 + 92 / 250.0));
+        Assert.Equal(expected, SeedBounds.LayerLowerBoundSeconds(layers, 32, 92, 250), 6);
+        Assert.Equal(expected, SeedBounds.LastCopySpreadSeconds(s, 500 * (long)MB, 32, 92, 250), 6);
+        // one node needs no fan-out; the smallest layer decides
+        Assert.Equal(sr, SeedBounds.LastCopySpreadSeconds(s, 500 * (long)MB, 1, 92, 250), 9);
+        var mixed = layers.Append(10 * (long)MB).ToArray();
+        var withSmall = SeedBounds.LayerLowerBoundSeconds(mixed, 32, 92, 250);
+        Assert.Equal((s + 10 * MB) / (92 * MB) + 10 / 250.0 * Math.Log((32 + 92 / 250.0) / (1 + 92 / 250.0)), withSmall, 6);
+        // without P2P the piece bound (N·S/R) is the bound
+        Assert.Equal(SeedBounds.PieceLowerBoundSeconds(s, 32, 92, 250, peerToPeer: false), SeedBounds.LayerLowerBoundSeconds(layers, 32, 92, 250, peerToPeer: false), 9);
+    }
+
+    [Fact]
     public void ClydeScenarioDirectIsNTimesSOverR()
     {
         var direct = SeedSimulator.Run(Clyde(), SimulatedStrategy.Direct);

@@ -1,0 +1,40 @@
+<#
+.SYNOPSIS
+    Scenario 1 (b) forecasts with the start planner given more search or no margin (run by Simulation.Bench.ps1 in a
+    process of its own: it loads the engine assembly directly, which the module keeps in a load context of its own).
+.DESCRIPTION
+    Emits one object per margin and budget: the Pipelined forecast's seeding and rollout seconds when the planner may try
+    Budget node-layer units of schedules (the cmdlets use the default) and plans against a registry Margin slower than
+    given (the cmdlets use 5 %), and how many schedules it tried. Forecasts are virtual time and deterministic.
+#>
+param([Parameter(Mandatory)] [string] $EngineDll, [Parameter(Mandatory)] [double] $RegistryMBps, [long[]] $Budgets, [double[]] $Margins)
+
+$ErrorActionPreference = 'Stop'
+Add-Type -Path $EngineDll
+$size = [long](18.6 * 1024 / 40 * 1MB)   # Invoke-ClydeSeedSimulation -LayerSizesMB: 40 equal layers of 18.6 GB
+$layers = [System.Collections.Generic.List[ClydePS.Engine.Transfer.TransferLayer]]::new()
+foreach ($i in 1..40) { $layers.Add([ClydePS.Engine.Transfer.TransferLayer]::new(('sha256:{0:x64}' -f $i), $size)) }
+$policy = [ClydePS.Engine.Seeding.SeedPolicyOptions]@{ PipelinedStopRatio = 1 }
+$in = [ClydePS.Engine.Seeding.Simulation.SeedSimulationInput]@{
+    Nodes                 = [ClydePS.Engine.Seeding.Simulation.SeedSimulationInput]::MakeNodes(32, 0)
+    Layers                = $layers
+    RegistryBandwidthMBps = $RegistryMBps
+    NodeBandwidthMBps     = 250
+    NatBandwidthMBps      = 10000
+    PeerToPeer            = $true
+    Policy                = $policy
+}
+foreach ($m in $Margins) {
+    foreach ($b in $Budgets) {
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $r = [ClydePS.Engine.Seeding.Simulation.SeedSimulator]::ChooseStarts($in, $policy, $b, $m)
+        [pscustomobject]@{
+            Margin      = $m
+            Budget      = $b
+            Evaluations = if ($r.Item1) { $r.Item1.Evaluations } else { 0 }
+            Seeding     = $r.Item2.SeedingTime.TotalSeconds
+            Rollout     = $r.Item2.RolloutTime.TotalSeconds
+            WallSeconds = $sw.Elapsed.TotalSeconds
+        }
+    }
+}
