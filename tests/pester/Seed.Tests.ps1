@@ -33,6 +33,25 @@ BeforeAll {
         }
     }
 
+    # Runs Start-ClydeSeed in a runspace, stops it (as Ctrl+C does) once $Ready says so about the run's seed pods, checks
+    # that every seed pod of the run is deleted, and returns the pods seen just before the stop.
+    function Stop-SeedMidRun([string] $Arguments, [scriptblock] $Ready) {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$env:CLYDEPS_MODULE'; Start-ClydeSeed -Kubeconfig '$($script:Kube)' $Arguments")
+            $async = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            do { $pods = @(Get-RolePod $script:Lab 'seed') }
+            until ((& $Ready $pods) -or $async.IsCompleted -or [DateTime]::UtcNow -gt $deadline -or (Start-Sleep -Milliseconds 50))
+            $ps.Stop()
+            $async.IsCompleted | Should -BeTrue
+            $left = @(Get-RolePod $script:Lab 'seed' | Where-Object { -not $_.metadata.deletionTimestamp })
+            ($left | ForEach-Object { "$($_.metadata.name) $($_.status.phase)" }) -join '; ' | Should -BeNullOrEmpty
+            $pods
+        }
+        finally { $ps.Dispose() }
+    }
+
     # Ten private workers behind one NAT, P2P on, plus nodes seeding must skip.
     $privateSpec = @{
         seed       = 5
@@ -206,23 +225,11 @@ Describe 'Start-ClydeSeed on a private cluster with P2P' {
     }
 
     It 'Ctrl+C mid-seed deletes every pod of the run, and a re-run resumes' {
-        $ps = [powershell]::Create()
-        try {
-            $null = $ps.AddScript("Import-Module '$env:CLYDEPS_MODULE'; Start-ClydeSeed -Kubeconfig '$Kube' -Image 'example.com/llm/server-g:v1' -Strategy Doubling -InitialSeeds 2 -StopRatio 1")
-            $async = $ps.BeginInvoke()
-            # Stop once the first wave is done and the second is pulling.
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            while (@(Get-RolePod $Lab 'seed' | Where-Object { $_.status.phase -eq 'Succeeded' }).Count -lt 2 -and [DateTime]::UtcNow -lt $deadline) {
-                Start-Sleep -Milliseconds 100
-            }
-            $done = @(Get-RolePod $Lab 'seed' | Where-Object { $_.status.phase -eq 'Succeeded' }).spec.nodeName
-            $done.Count | Should -BeGreaterOrEqual 2
-            $ps.Stop()
-            $async.IsCompleted | Should -BeTrue
-            $left = @(Get-RolePod $Lab 'seed' | Where-Object { -not $_.metadata.deletionTimestamp })
-            ($left | ForEach-Object { "$($_.metadata.name) $($_.status.phase)" }) -join '; ' | Should -BeNullOrEmpty
-        }
-        finally { $ps.Dispose() }
+        # stopped once the first wave is done and the second is pulling
+        $seen = @(Stop-SeedMidRun "-Image 'example.com/llm/server-g:v1' -Strategy Doubling -InitialSeeds 2 -StopRatio 1" {
+                param($pods) @($pods | Where-Object { $_.status.phase -eq 'Succeeded' }).Count -ge 2 })
+        $done = @($seen | Where-Object { $_.status.phase -eq 'Succeeded' }).spec.nodeName
+        $done.Count | Should -BeGreaterOrEqual 2
         # The nodes that finished list the image (kubelet reports it after a short lag): the re-run skips them.
         $h = Get-LabHeaders $Lab
         $deadline = [DateTime]::UtcNow.AddSeconds(30)
@@ -239,21 +246,9 @@ Describe 'Start-ClydeSeed on a private cluster with P2P' {
     It 'Ctrl+C during a planned run deletes every pod of the run' {
         # Given the bandwidths, followers start on the plan while the registry lane (two nodes here) still pulls: a third seed
         # pod before any has completed is a planned start (the rules alone wait for a complete node without layer events).
-        $ps = [powershell]::Create()
-        try {
-            $null = $ps.AddScript("Import-Module '$env:CLYDEPS_MODULE'; Start-ClydeSeed -Kubeconfig '$Kube' -Image 'example.com/llm/server-x:v1' -RegistryBandwidthMBps 200 -NodeBandwidthMBps 100")
-            $async = $ps.BeginInvoke()
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            do { $pods = @(Get-RolePod $Lab 'seed') }
-            until ($pods.Count -ge 3 -or $async.IsCompleted -or [DateTime]::UtcNow -gt $deadline -or (Start-Sleep -Milliseconds 50))
-            @($pods | Where-Object { $_.status.phase -eq 'Succeeded' }) | Should -HaveCount 0 -Because 'followers start before the first copy completes'
-            $pods.Count | Should -BeGreaterOrEqual 3
-            $ps.Stop()
-            $async.IsCompleted | Should -BeTrue
-            $left = @(Get-RolePod $Lab 'seed' | Where-Object { -not $_.metadata.deletionTimestamp })
-            ($left | ForEach-Object { "$($_.metadata.name) $($_.status.phase)" }) -join '; ' | Should -BeNullOrEmpty
-        }
-        finally { $ps.Dispose() }
+        $seen = @(Stop-SeedMidRun "-Image 'example.com/llm/server-x:v1' -RegistryBandwidthMBps 200 -NodeBandwidthMBps 100" { param($pods) $pods.Count -ge 3 })
+        $seen.Count | Should -BeGreaterOrEqual 3
+        @($seen | Where-Object { $_.status.phase -eq 'Succeeded' }) | Should -HaveCount 0 -Because 'followers start before the first copy completes'
     }
 
     It 'skips a node whose P2P mirror pod is not Ready, since peers could not fetch from it' {
