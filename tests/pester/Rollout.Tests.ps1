@@ -344,6 +344,13 @@ Describe 'New-ClydeDaemonSet -Seed' {
         try {
             $h = @{ Authorization = "Bearer $((Get-Content -Raw (Join-Path $lab.StateDirectory 'token')).Trim())" }
             Wait-LabMirrorReady $lab
+            # a probe result stands for the registry bandwidth (-WhatIf: nothing is created)
+            $probe = [ClydePS.ClydeProbeResult]@{ Image = 'example.com/app/plan:1'; Mode = 'Local'; BandwidthMBps = 50; Samples = 5 }
+            $preview = New-ClydeDaemonSet -Kubeconfig $lab.KubeconfigPath -Name plan -Image 'example.com/app/plan:1' -Seed -SeedProbeResult $probe -SeedNodeBandwidthMBps 200 -WhatIf -Verbose 4>&1 3>$null
+            ($preview | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message) -join "`n" |
+                Should -Match 'Registry bandwidth from the probe of example\.com/app/plan:1: 50 MB/s x 1 concurrent prober\(s\) = 50 MB/s'
+            @((Invoke-RestMethod -Uri "$($lab.Url)/apis/apps/v1/namespaces/default/daemonsets" -Headers $h).items) | Should -HaveCount 0
+            @((Invoke-RestMethod -Uri "$($lab.Url)/api/v1/pods?labelSelector=clydeps.io%2Frole%3Dseed" -Headers $h).items) | Should -HaveCount 0
             $verbose = New-ClydeDaemonSet -Kubeconfig $lab.KubeconfigPath -Name plan -Image 'example.com/app/plan:1' -Seed -SeedRegistryBandwidthMBps 50 -SeedNodeBandwidthMBps 200 -Wait -Timeout 10m -Verbose -ErrorAction Stop 4>&1 3>$null
             $ds = @($verbose | Where-Object { $_ -is [ClydePS.ClydeDaemonSet] })
             $text = ($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message) -join "`n"
