@@ -266,7 +266,7 @@ public sealed class NewClydeDaemonSetCommand : ClydeSeedingCmdletBase
         if (given.Length > 0 && !Seed)
         {
             throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeSeedParameterWithoutSeed",
-                $"-{string.Join(" and -", given)} only apply when the image is seeded first; add -Seed, or pipe a seed result from Start-ClydeSeed instead.", given[0]);
+                $"-{string.Join(" and -", given)} only {(given.Length == 1 ? "applies" : "apply")} when the image is seeded first; add -Seed, or pipe a seed result from Start-ClydeSeed instead.", given[0]);
         }
 
         if (GivenOrNull(nameof(SeedStopRatio), SeedStopRatio) is { } ratio)

@@ -193,8 +193,11 @@ public abstract class ClydeSeedingCmdletBase : ClydeRegistryCmdletBase
 
         if (registry.HasValue != node.HasValue)
         {
+            var missing = registry.HasValue
+                ? $"add -{nodeName} (a node's download bandwidth from peers, in MB/s)"
+                : $"add -{registryName} or -{probeName} (the registry's bandwidth as the nodes see it)";
             throw new ClydeException(ClydeErrorKind.InvalidArgument, "ClydeBandwidthIncomplete",
-                $"-{registryName} (or -{probeName}) and -{nodeName} go together: give both (the registry's bandwidth as the nodes see it, and a node's), or neither.", null);
+                $"The registry's and a node's bandwidth go together: {missing}, or give neither.", null);
         }
 
         return registry is { } r && node is { } n ? (r, n) : null;
