@@ -130,13 +130,21 @@ function Invoke-Docs {
 
 # ---------------------------------------------------------------- tests
 
+# The first line of a failure's message, so the summary at the end of a long run says why and not only what.
+function Format-FailureReason([string] $Message) {
+    $line = "$Message".Trim() -split "\r?\n" | Select-Object -First 1
+    if (-not $line) { return '' }
+    if ($line.Length -gt 300) { $line = $line.Substring(0, 300) + '...' }
+    return ": $line"
+}
+
 function Get-TrxCounts([string] $Folder) {
     $passed = 0; $failed = 0
     foreach ($trx in Get-ChildItem -Path $Folder -Filter *.trx -ErrorAction Ignore) {
         [xml] $doc = Get-Content -Raw $trx.FullName
         $counters = $doc.TestRun.ResultSummary.Counters
         foreach ($r in @($doc.TestRun.Results.UnitTestResult) | Where-Object { $_ -and $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' }) {
-            $script:FailedTests.Add("xUnit: $($r.testName)")
+            $script:FailedTests.Add("xUnit: $($r.testName)$(Format-FailureReason $r.Output.ErrorInfo.Message)")
         }
         $passed += [int]$counters.passed
         $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
@@ -190,7 +198,7 @@ Import-Module '$pester'
 `$config.TestResult.OutputPath = '$(Join-Path $Out 'test-results/pester.xml')'
 `$r = Invoke-Pester -Configuration `$config
 @{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount
-   Names = @(`$r.Failed | ForEach-Object { `$_.ExpandedPath }) + @(`$r.FailedBlocks | ForEach-Object { `$_.Path -join '.' }) + @(`$r.FailedContainers | ForEach-Object { `$_.Item }) } |
+   Names = @(`$r.Failed | ForEach-Object { `$_.ExpandedPath + ' :: ' + ("`$(`$_.ErrorRecord | Select-Object -First 1)" -split '\r?\n' | Select-Object -First 1) }) + @(`$r.FailedBlocks | ForEach-Object { `$_.Path -join '.' }) + @(`$r.FailedContainers | ForEach-Object { `$_.Item }) } |
     ConvertTo-Json | Set-Content '$resultFile'
 "@
     if (Test-Path $resultFile) { Remove-Item $resultFile }
@@ -200,7 +208,10 @@ Import-Module '$pester'
     & $pwsh -NoProfile -NonInteractive -Command $script | Out-Host
     if (-not (Test-Path $resultFile)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } }
     $r = Get-Content -Raw $resultFile | ConvertFrom-Json
-    foreach ($name in @($r.Names) | Where-Object { $_ }) { $script:FailedTests.Add("Pester: $name") }
+    foreach ($name in @($r.Names) | Where-Object { $_ }) {
+        $path, $reason = "$name" -split ' :: ', 2
+        $script:FailedTests.Add("Pester: $path$(Format-FailureReason $reason)")
+    }
     Write-Host "   $($r.Passed) passed, $($r.Failed) failed"
     return [pscustomobject]@{ Passed = [int]$r.Passed; Failed = [int]$r.Failed }
 }

@@ -334,6 +334,54 @@ Describe 'Watch-ClydeSeeder' {
         finally { $lab | Stop-ClydeLab }
     }
 
+    It 'two watchers on one tracker replace a failed seeder once: the second decides on a fresh view, under the lock' {
+        # Every node patch takes a wall-clock second (20 s of Lab time at 20x), so the second watcher listed the nodes long
+        # before the first one's label changes land; it then waits for the tracker's lock with down-1 still labelled in its view.
+        $lab = Start-PrePullLab
+        try {
+            Set-LabFault $lab @{ api = @(@{ verb = 'patch'; resource = 'nodes'; code = 0; latencyMs = 20000; rate = 1 }) }
+            $dir = New-TestFolder
+            $tracker = Join-Path $dir 'seeder_tracker.json'
+            Set-Content -Path $tracker -Value '["down-1","w-2"]'
+            $go = Join-Path $dir 'go'
+            $script = @'
+param($Module, $Kube, $Tracker, $Ready, $Go, $Out)
+$ErrorActionPreference = 'Stop'
+Import-Module $Module
+$null = Get-Command Watch-ClydeSeeder
+$null = New-Item -ItemType File -Path $Ready
+$deadline = [DateTime]::UtcNow.AddSeconds(60)
+while (-not (Test-Path $Go) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 10 }
+$events = @(Watch-ClydeSeeder -Kubeconfig $Kube -TrackerPath $Tracker -Once -NotReadyGracePeriod 1s -WarningAction SilentlyContinue)
+@($events | Where-Object Kind -eq 'Replaced' | ForEach-Object { "$($_.Node)>$($_.Replacement)" }) -join ',' | Set-Content -Path $Out
+'@
+            $scriptPath = Join-Path $dir 'child.ps1'
+            Set-Content -Path $scriptPath -Value $script
+            $pwsh = Get-PwshPath
+            $procs = foreach ($i in 1, 2) {
+                Start-Process -FilePath $pwsh -PassThru -NoNewWindow -RedirectStandardError (Join-Path $dir "err-$i.txt") -ArgumentList @(
+                    '-NoProfile', '-NonInteractive', '-File', $scriptPath, '-Module', $env:CLYDEPS_MODULE, '-Kube', $lab.KubeconfigPath,
+                    '-Tracker', $tracker, '-Ready', (Join-Path $dir "ready-$i"), '-Go', $go, '-Out', (Join-Path $dir "out-$i.txt"))
+            }
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not ((Test-Path (Join-Path $dir 'ready-1')) -and (Test-Path (Join-Path $dir 'ready-2'))) -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 20
+            }
+            $null = New-Item -ItemType File -Path $go
+            $procs | ForEach-Object { $_.WaitForExit(120000) | Should -BeTrue }
+            $procs | ForEach-Object { $_.ExitCode | Should -Be 0 -Because (Get-Content -Raw (Join-Path $dir 'err-1.txt'), (Join-Path $dir 'err-2.txt') -ErrorAction Ignore) }
+
+            $replaced = @(1, 2 | ForEach-Object { "$(Get-Content -Raw (Join-Path $dir "out-$_.txt"))".Trim() } | Where-Object { $_ } | ForEach-Object { $_ -split ',' })
+            $replaced | Should -HaveCount 1
+            $replaced[0] | Should -BeLike 'down-1>*'
+            $new = ($replaced[0] -split '>')[1]
+            # The pool keeps its size: the replacement and w-2 in the tracker, labelled with gpu-0 (labelled, not tracked).
+            Read-Tracker $tracker | Should -Be @(@($new, 'w-2') | Sort-Object)
+            Get-LabelledNode $lab | Should -Be @(@($new, 'gpu-0') | Sort-Object)
+        }
+        finally { $lab | Stop-ClydeLab }
+    }
+
     It 'a running watch replaces a seeder failed by fault injection, through cut watches and API errors, then stops at -Timeout' {
         $lab = Start-PrePullLab
         try {

@@ -135,11 +135,7 @@ public sealed class SeederWatch(ClusterGateway gateway)
         var noReplacement = new HashSet<string>(StringComparer.Ordinal);
         void Log(string level, string message) => log?.Invoke(level, message);
 
-        foreach (var node in await gateway.ListNodesAsync(null, ct).ConfigureAwait(false))
-        {
-            nodes[node.Metadata.Name] = node;
-            lastSeen[node.Metadata.Name] = NodeMapper.ToClydeNode(node);
-        }
+        await RefreshViewAsync(nodes, lastSeen, ct).ConfigureAwait(false);
         var wake = await ReconcileAsync(options, nodes, lastSeen, notReadySince, noReplacement, prePull, emit, Log, skew, ct).ConfigureAwait(false);
         if (options.Once)
         {
@@ -284,11 +280,7 @@ public sealed class SeederWatch(ClusterGateway gateway)
         var skew = await ClusterSkewAsync(ct).ConfigureAwait(false);
         var nodes = new Dictionary<string, V1Node>(StringComparer.Ordinal);
         var lastSeen = new Dictionary<string, ClydeNode>(StringComparer.Ordinal);
-        foreach (var node in await gateway.ListNodesAsync(null, ct).ConfigureAwait(false))
-        {
-            nodes[node.Metadata.Name] = node;
-            lastSeen[node.Metadata.Name] = NodeMapper.ToClydeNode(node);
-        }
+        await RefreshViewAsync(nodes, lastSeen, ct).ConfigureAwait(false);
         var pool = ReadPool(options, nodes);
         var now = gateway.LabTime.GetUtcNow() + skew;
         var (due, _) = Evaluate(nodes, pool, new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal), lastSeen, now, options.NotReadyGracePeriod);
@@ -337,6 +329,28 @@ public sealed class SeederWatch(ClusterGateway gateway)
         return pool;
     }
 
+    static (IReadOnlyList<SeederFailure> Due, DateTimeOffset? NextWake) EvaluateView(SeederWatchOptions options, Dictionary<string, V1Node> nodes,
+        HashSet<string> pool, Dictionary<string, DateTimeOffset> notReadySince, Dictionary<string, ClydeNode> lastSeen, DateTimeOffset now)
+    {
+        foreach (var n in nodes.Values.Where(n => !NodeMapper.IsReady(n)))
+        {
+            notReadySince.TryAdd(n.Metadata.Name, now);
+        }
+        return Evaluate(nodes, pool, notReadySince, lastSeen, now, options.NotReadyGracePeriod);
+    }
+
+    /// <summary>Replaces the view with a fresh node list (nodes no longer listed are gone; their last sight is kept).</summary>
+    async Task RefreshViewAsync(Dictionary<string, V1Node> nodes, Dictionary<string, ClydeNode> lastSeen, CancellationToken ct)
+    {
+        var listed = await gateway.ListNodesAsync(null, ct).ConfigureAwait(false);
+        nodes.Clear();
+        foreach (var node in listed)
+        {
+            nodes[node.Metadata.Name] = node;
+            lastSeen[node.Metadata.Name] = NodeMapper.ToClydeNode(node);
+        }
+    }
+
     /// <summary>One pass: replaces the failed seeders (under the tracker's lock), then pre-pulls on the new ones. Returns the next wake-up.</summary>
     async Task<DateTimeOffset?> ReconcileAsync(SeederWatchOptions options, Dictionary<string, V1Node> nodes, Dictionary<string, ClydeNode> lastSeen,
         Dictionary<string, DateTimeOffset> notReadySince, HashSet<string> noReplacement,
@@ -357,11 +371,17 @@ public sealed class SeederWatch(ClusterGateway gateway)
             }
             var pool = ReadPool(options, nodes);
             var now = ClusterNow();
-            foreach (var n in nodes.Values.Where(n => !NodeMapper.IsReady(n)))
+            var (due, next) = EvaluateView(options, nodes, pool, notReadySince, lastSeen, now);
+            if (due.Count > 0)
             {
-                notReadySince.TryAdd(n.Metadata.Name, now);
+                // Another watcher on this tracker may have replaced these seeders while this one waited for the lock: the tracker
+                // says so, but its label changes may not have reached this watch's view yet, and a stale label would make the
+                // replaced seeder due again (and the pool grow by one). Decide on a fresh list, read under the lock.
+                await RefreshViewAsync(nodes, lastSeen, ct).ConfigureAwait(false);
+                pool = ReadPool(options, nodes);
+                now = ClusterNow();
+                (due, next) = EvaluateView(options, nodes, pool, notReadySince, lastSeen, now);
             }
-            var (due, next) = Evaluate(nodes, pool, notReadySince, lastSeen, now, options.NotReadyGracePeriod);
             wake = next;
             if (due.Count == 0)
             {
