@@ -139,8 +139,9 @@ public sealed class FidelityTests(FidelityLab shared) : IClassFixture<FidelityLa
         var one = p["status"]!["initContainerStatuses"]![0]!["state"]!["terminated"]!;
         var two = p["status"]!["initContainerStatuses"]![1]!["state"]!["terminated"]!;
         Assert.Equal("Completed", (string)one["reason"]!);
-        Assert.True(DateTime.Parse((string)one["finishedAt"]!) <= DateTime.Parse((string)two["startedAt"]!));
-        Assert.True(DateTime.Parse((string)one["finishedAt"]!) >= DateTime.Parse((string)one["startedAt"]!).AddSeconds(5));
+        var inits = p["status"]!["initContainerStatuses"]!.ToJsonString();
+        Assert.True(DateTime.Parse((string)one["finishedAt"]!) <= DateTime.Parse((string)two["startedAt"]!), "'two' started before 'one' finished: " + inits);
+        Assert.True(DateTime.Parse((string)one["finishedAt"]!) >= DateTime.Parse((string)one["startedAt"]!).AddSeconds(5), "'one' slept less than 5 s: " + inits);
         Assert.Equal("two\n", await (await Lab.Http.GetAsync($"{Pods}/inits/log?container=two")).Content.ReadAsStringAsync());
 
         await Lab.PostAsync(Pods, Pod("init-fails", """{"restartPolicy":"Never","initContainers":[{"name":"bad","image":"busybox:1.36","command":["sh","-c","exit 3"]},{"name":"never","image":"busybox:1.36","command":["true"]}],"containers":[{"name":"c","image":"busybox:1.36","command":["sleep","infinity"]}]}"""));
