@@ -4,19 +4,21 @@
     process of its own: it loads the engine assembly directly, which the module keeps in a load context of its own).
 .DESCRIPTION
     Emits one object per margin and budget: the Pipelined forecast's seeding and rollout seconds when the planner may try
-    Budget node-layer units of schedules (the cmdlets use the default) and plans against a registry Margin slower than
-    given (the cmdlets use 5 %), and how many schedules it tried. Forecasts are virtual time and deterministic.
+    Budget node-layer units of schedules (the cmdlets use the default; 0 plans nothing: the policy's rules alone) and
+    plans against a registry Margin slower than given (the cmdlets use 5 %), and how many schedules it tried, on
+    NodeCount private nodes (32: the Clyde experiment) seeded up to StopRatio. Forecasts are virtual time and deterministic.
 #>
-param([Parameter(Mandatory)] [string] $EngineDll, [Parameter(Mandatory)] [double] $RegistryMBps, [long[]] $Budgets, [double[]] $Margins)
+param([Parameter(Mandatory)] [string] $EngineDll, [Parameter(Mandatory)] [double] $RegistryMBps, [long[]] $Budgets, [double[]] $Margins,
+    [int] $NodeCount = 32, [double] $StopRatio = 1)
 
 $ErrorActionPreference = 'Stop'
 Add-Type -Path $EngineDll
 $size = [long](18.6 * 1024 / 40 * 1MB)   # Invoke-ClydeSeedSimulation -LayerSizesMB: 40 equal layers of 18.6 GB
 $layers = [System.Collections.Generic.List[ClydePS.Engine.Transfer.TransferLayer]]::new()
 foreach ($i in 1..40) { $layers.Add([ClydePS.Engine.Transfer.TransferLayer]::new(('sha256:{0:x64}' -f $i), $size)) }
-$policy = [ClydePS.Engine.Seeding.SeedPolicyOptions]@{ PipelinedStopRatio = 1 }
+$policy = [ClydePS.Engine.Seeding.SeedPolicyOptions]@{ PipelinedStopRatio = $StopRatio }
 $in = [ClydePS.Engine.Seeding.Simulation.SeedSimulationInput]@{
-    Nodes                 = [ClydePS.Engine.Seeding.Simulation.SeedSimulationInput]::MakeNodes(32, 0)
+    Nodes                 = [ClydePS.Engine.Seeding.Simulation.SeedSimulationInput]::MakeNodes($NodeCount, 0)
     Layers                = $layers
     RegistryBandwidthMBps = $RegistryMBps
     NodeBandwidthMBps     = 250

@@ -75,8 +75,8 @@ public static class SeedSimulator
 
     /// <summary>
     /// The Pipelined followers' planned starts for an input (<see cref="StartSchedulePlanner"/>), or null: only when the
-    /// policy knows the bandwidths, with P2P, nodes that are all private or all public, and at most
-    /// <see cref="StartSchedulePlanner.MaxFollowers"/> followers.
+    /// policy knows the bandwidths, with P2P and nodes that are all private or all public (the first
+    /// <see cref="StartSchedulePlanner.MaxFollowers"/> followers are planned).
     /// </summary>
     public static StartSchedule? PlanStarts(SeedSimulationInput input, SeedPolicyOptions options,
         long budget = StartSchedulePlanner.DefaultBudget, double margin = StartSchedulePlanner.Margin)

@@ -22,7 +22,7 @@ public sealed record StartSchedule(IReadOnlyList<double> OffsetsSeconds, double 
 /// </summary>
 public static class StartSchedulePlanner
 {
-    /// <summary>At most this many followers are planned; larger clusters start by the policy's rules alone.</summary>
+    /// <summary>At most this many followers are planned; on a larger cluster the policy's rules start the rest once the plan is used up.</summary>
     public const int MaxFollowers = 64;
 
     /// <summary>Schedules are planned against a registry this much slower than given: a margin for what the model cannot foresee exactly (which holder a download picks among equals, the executor's latencies).</summary>
@@ -47,7 +47,9 @@ public static class StartSchedulePlanner
             return null;
         }
         var lane = PipelinedSeedPolicy.RegistryLaneSize(registryMBps, nodeMBps);
-        var followers = SeedTargets.StopTarget(eligible, pipelinedStopRatio) - lane;
+        // On a larger cluster the first MaxFollowers followers are planned (the pipeline behind the first copy), and the
+        // rules start the rest once the plan is used up.
+        var followers = Math.Min(SeedTargets.StopTarget(eligible, pipelinedStopRatio) - lane, MaxFollowers);
         return Plan(layers.ToList(), registryMBps, nodeMBps, lane, followers, budget, margin);
     }
 
@@ -82,6 +84,10 @@ public static class StartSchedulePlanner
 
         long Cost => 2L * (lane + followers) * layers.Count;
 
+        /// <summary>The grid's gaps between groups, in 48ths of the first copy's time.</summary>
+        static readonly int[] FullGaps = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32];
+        static readonly int[] CoarseGaps = [1, 2, 4, 8, 16, 32];
+
         public StartSchedule? Run()
         {
             // A follower asks for the first layer at once, so none starts before the registry lane holds it; the first
@@ -98,16 +104,20 @@ public static class StartSchedulePlanner
                 }
                 return ok;
             }
-            // 1. a coarse grid over the group schedules
+            // 1. a coarse grid over the group schedules (coarser when the budget cannot pay for the whole grid, as with many
+            // followers: a grid cut short leaves part of it untried and nothing for the finer searches below)
+            var full = 2L * 12 * FullGaps.Length * 2 * Cost <= budget;
+            var steps = full ? 12 : 6;
+            var gaps = full ? FullGaps : CoarseGaps;
             foreach (var size in new[] { 1, 2 })
             {
-                for (var x = 0; x < 12; x++)
+                for (var x = 0; x < steps; x++)
                 {
-                    foreach (var y in new[] { 1, 2, 3, 4, 6, 8, 12, 16, 24, 32 })
+                    foreach (var y in gaps)
                     {
                         foreach (var spread in new[] { 0.0, 1.0 })
                         {
-                            if (!TryGroup((size, first + (end - first) * x / 12, end * y / 48, spread)))
+                            if (!TryGroup((size, first + (end - first) * x / steps, end * y / 48, spread)))
                             {
                                 return Result();
                             }

@@ -55,6 +55,23 @@ public sealed class PipelinedSimulationTests
     }
 
     [Fact]
+    public void OnAHundredNodesThePlannedFirst64BeatTheRulesAlone()
+    {
+        // Beyond 64 followers the planner plans the first 64 and the rules start the rest; the rollout must be faster
+        // than the rules alone (a zero budget plans nothing) and still take one copy from the registry.
+        var input = SeedSimulatorTests.Clyde(LayeringB) with { Nodes = SeedSimulationInput.MakeNodes(100, 0) };
+        var options = input.Policy with { PipelinedStopRatio = 1 };
+        var (schedule, planned) = SeedSimulator.ChooseStarts(input, options);
+        var (none, rules) = SeedSimulator.ChooseStarts(input, options, budget: 0);
+        Assert.Null(none);
+        Assert.NotNull(schedule);
+        Assert.Equal(StartSchedulePlanner.MaxFollowers, schedule.OffsetsSeconds.Count);
+        Assert.True(Rollout(planned) <= 0.9 * Rollout(rules), $"planned {Rollout(planned):0} s vs the rules alone {Rollout(rules):0} s");
+        Assert.InRange(planned.RegistryBytes, planned.ImageSizeBytes, planned.ImageSizeBytes + (1L << 20));
+        Assert.Equal(100, planned.Timeline.Count(t => t.Phase == "Seed"));
+    }
+
+    [Fact]
     public void WholePullsOnlyStillBeatDoublingWithoutBarriers()
     {
         foreach (var layers in new[] { LayeringA, LayeringB })

@@ -76,6 +76,25 @@ public sealed class StartSchedulePlannerTests
         Assert.Null(StartSchedulePlanner.Plan(Equal(layers), ClydeRegistry, 250, 1, followers));
 
     [Fact]
+    public void ALargerClusterGetsItsFirstMaxFollowersPlanned()
+    {
+        // 100 nodes, all seeded before the DaemonSet (stop ratio 1): a registry lane of 1 and 99 followers, of which the
+        // first 64 are planned; the rules start the rest once the plan is used up. The budget cannot pay for the whole
+        // group grid at 64 followers, so a coarser grid leaves room for the finer searches.
+        var plan = StartSchedulePlanner.ForRun(Equal(40), ClydeRegistry, 250, eligible: 100, alreadySeeded: 0, pipelinedStopRatio: 1);
+        Assert.NotNull(plan);
+        Assert.Equal(StartSchedulePlanner.MaxFollowers, plan.OffsetsSeconds.Count);
+        var replay = Replay(Equal(40), plan.OffsetsSeconds, ClydeRegistry);
+        Assert.Equal(0, replay.FollowerRegistryBytes);
+        var firstCopy = Equal(40).Sum(l => l.SizeBytes) / (ClydeRegistry * Bandwidth.BytesPerMB);
+        // at the registry rate given (the plan was made 5 % slower) it ends no later than predicted, within 1.7x the first
+        // copy (the grid alone, cut short by the budget, planned 364 s: 1.77x)
+        Assert.True(replay.End <= plan.PredictedSeconds + 1, $"replayed {replay.End:0.0} s, predicted {plan.PredictedSeconds:0.0} s");
+        Assert.InRange(replay.End, firstCopy, 1.7 * firstCopy);
+        Assert.True(plan.Evaluations > 2 * 6 * 6 * 2, $"{plan.Evaluations} schedules: the coarse grid alone, no finer search");
+    }
+
+    [Fact]
     public void OneLayerOfHalfTheImageGivesNothingToPlan() =>
         Assert.Null(StartSchedulePlanner.Plan(ImageLayering.Default((long)(18.6 * GB)), ClydeRegistry, 250, 1, 31));
 
