@@ -203,7 +203,7 @@ public sealed class InvokeClydeSeedSimulationCommand : ClydeCmdletBase
             {
                 PercentComplete = i * 100 / strategies.Count,
             });
-            ClydeSeedForecast forecast = SeedSimulator.Run(input, strategy);
+            ClydeSeedForecast forecast = SeedSimulator.Run(input, strategy, Stopping);
             foreach (string decision in forecast.Decisions)
             {
                 WriteVerbose($"{strategy}: {decision}");

@@ -19,7 +19,7 @@ public static class SeedSimulator
     public static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>Simulates one strategy. Throws <see cref="ArgumentException"/> for invalid input.</summary>
-    public static ClydeSeedForecast Run(SeedSimulationInput input, SimulatedStrategy strategy)
+    public static ClydeSeedForecast Run(SeedSimulationInput input, SimulatedStrategy strategy, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         input.Validate();
@@ -41,7 +41,7 @@ public static class SeedSimulator
             },
         };
         return strategy == SimulatedStrategy.Pipelined
-            ? ChooseStarts(input, options).Forecast
+            ? ChooseStarts(input, options, cancellationToken: cancellationToken).Forecast
             : new Simulation(input, policy, options, strategy.ToString()).Execute();
     }
 
@@ -53,7 +53,8 @@ public static class SeedSimulator
     /// the benchmark varies them to show what a longer search or no margin would buy).
     /// </summary>
     public static (StartSchedule? Schedule, ClydeSeedForecast Forecast) ChooseStarts(SeedSimulationInput input, SeedPolicyOptions options,
-        long budget = StartSchedulePlanner.DefaultBudget, double margin = StartSchedulePlanner.Margin)
+        long budget = StartSchedulePlanner.DefaultBudget, double margin = StartSchedulePlanner.Margin,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(options);
@@ -62,7 +63,7 @@ public static class SeedSimulator
         options = options with { Strategy = SeedStrategy.Pipelined };
         var name = nameof(SimulatedStrategy.Pipelined);
         var rules = new Simulation(input, policy, options, name).Execute();
-        if (PlanStarts(input, options, budget, margin) is { } schedule)
+        if (PlanStarts(input, options, budget, margin, cancellationToken) is { } schedule)
         {
             var planned = new Simulation(input, policy, options, name, schedule).Execute();
             if (planned.RolloutTime < rules.RolloutTime)
@@ -79,7 +80,8 @@ public static class SeedSimulator
     /// <see cref="StartSchedulePlanner.MaxFollowers"/> followers are planned).
     /// </summary>
     public static StartSchedule? PlanStarts(SeedSimulationInput input, SeedPolicyOptions options,
-        long budget = StartSchedulePlanner.DefaultBudget, double margin = StartSchedulePlanner.Margin)
+        long budget = StartSchedulePlanner.DefaultBudget, double margin = StartSchedulePlanner.Margin,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(options);
@@ -89,7 +91,7 @@ public static class SeedSimulator
             return null;
         }
         var registry = SeedBounds.EffectiveRegistryMBps(input.RegistryBandwidthMBps, input.NatBandwidthMBps, allPrivate);
-        return StartSchedulePlanner.ForRun(input.Layers, registry, input.NodeBandwidthMBps, input.Nodes.Count, 0, options.PipelinedStopRatio, budget, margin);
+        return StartSchedulePlanner.ForRun(input.Layers, registry, input.NodeBandwidthMBps, input.Nodes.Count, 0, options.PipelinedStopRatio, budget, margin, cancellationToken);
     }
 
     /// <summary>

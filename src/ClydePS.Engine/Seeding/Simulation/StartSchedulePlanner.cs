@@ -39,7 +39,8 @@ public static class StartSchedulePlanner
     /// (<c>ceil(R/B)</c> nodes) and its stop target, as the policy computes them. Null when some node already holds the
     /// image (every layer is in the cluster from the start, so the policy's rules decide) or <see cref="Plan"/> says so.
     /// </summary>
-    public static StartSchedule? ForRun(IEnumerable<TransferLayer> layers, double registryMBps, double nodeMBps, int eligible, int alreadySeeded, double pipelinedStopRatio, long budget = DefaultBudget, double margin = Margin)
+    public static StartSchedule? ForRun(IEnumerable<TransferLayer> layers, double registryMBps, double nodeMBps, int eligible, int alreadySeeded, double pipelinedStopRatio, long budget = DefaultBudget, double margin = Margin,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (alreadySeeded > 0 || !(registryMBps > 0) || !(nodeMBps > 0))
@@ -50,7 +51,7 @@ public static class StartSchedulePlanner
         // On a larger cluster the first MaxFollowers followers are planned (the pipeline behind the first copy), and the
         // rules start the rest once the plan is used up.
         var followers = Math.Min(SeedTargets.StopTarget(eligible, pipelinedStopRatio) - lane, MaxFollowers);
-        return Plan(layers.ToList(), registryMBps, nodeMBps, lane, followers, budget, margin);
+        return Plan(layers.ToList(), registryMBps, nodeMBps, lane, followers, budget, margin, cancellationToken);
     }
 
     /// <summary>
@@ -60,7 +61,8 @@ public static class StartSchedulePlanner
     /// <param name="registryMBps">The registry rate the first copy gets (the effective rate: the NAT gateway's when lower).</param>
     /// <param name="laneNodes">Nodes pulling the first copy from the registry from offset 0.</param>
     /// <param name="margin">Plans against a registry this share slower than <paramref name="registryMBps"/> (see <see cref="Margin"/>).</param>
-    public static StartSchedule? Plan(IReadOnlyList<TransferLayer> layers, double registryMBps, double nodeMBps, int laneNodes, int followers, long budget = DefaultBudget, double margin = Margin)
+    public static StartSchedule? Plan(IReadOnlyList<TransferLayer> layers, double registryMBps, double nodeMBps, int laneNodes, int followers, long budget = DefaultBudget, double margin = Margin,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (followers < 1 || followers > MaxFollowers || layers.Count < 2 || laneNodes < 1 || !(registryMBps > 0) || !(nodeMBps > 0))
@@ -71,11 +73,11 @@ public static class StartSchedulePlanner
         {
             return null; // one layer is half the image: nothing worth sharing exists before it completes, and the rules handle that
         }
-        var search = new Search(layers, registryMBps * (1 - margin), nodeMBps, laneNodes, followers, budget);
+        var search = new Search(layers, registryMBps * (1 - margin), nodeMBps, laneNodes, followers, budget, cancellationToken);
         return search.Run();
     }
 
-    sealed class Search(IReadOnlyList<TransferLayer> layers, double registryMBps, double nodeMBps, int lane, int followers, long budget)
+    sealed class Search(IReadOnlyList<TransferLayer> layers, double registryMBps, double nodeMBps, int lane, int followers, long budget, CancellationToken cancellationToken)
     {
         long _spent;
         int _evaluations;
@@ -234,6 +236,8 @@ public static class StartSchedulePlanner
         /// <summary>Evaluates a schedule; false when the budget is spent (the schedule is not evaluated).</summary>
         bool Try(double[] offsets)
         {
+            // a search of many followers takes seconds: Ctrl+C must not wait for it
+            cancellationToken.ThrowIfCancellationRequested();
             if (_spent + Cost > budget)
             {
                 return false;

@@ -95,6 +95,19 @@ public sealed class StartSchedulePlannerTests
     }
 
     [Fact]
+    public void ACancelledSearchStopsAtItsNextSchedule()
+    {
+        // planning 64 followers takes seconds: Ctrl+C (Start-ClydeSeed, Invoke-ClydeSeedSimulation) cancels it
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.Throws<OperationCanceledException>(() => StartSchedulePlanner.Plan(Equal(40), ClydeRegistry, 250, 1, 31, cancellationToken: cts.Token));
+        var input = SeedSimulatorTests.Clyde(Equal(40));
+        Assert.Throws<OperationCanceledException>(() => SeedSimulator.Run(input, SimulatedStrategy.Pipelined, cts.Token));
+        // nothing to plan needs no search, so it is not cancelled
+        Assert.Null(StartSchedulePlanner.Plan(Equal(1), ClydeRegistry, 250, 1, 31, cancellationToken: cts.Token));
+    }
+
+    [Fact]
     public void OneLayerOfHalfTheImageGivesNothingToPlan() =>
         Assert.Null(StartSchedulePlanner.Plan(ImageLayering.Default((long)(18.6 * GB)), ClydeRegistry, 250, 1, 31));
 
