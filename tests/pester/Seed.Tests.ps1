@@ -204,6 +204,7 @@ Describe 'Start-ClydeSeed on a private cluster with P2P' {
         $probe = "[ClydePS.ClydeProbeResult]@{ Image = 'example.com/llm/server-s:v1'; Mode = 'InCluster'; Probers = @('w-01', 'w-02'); BandwidthMBps = 100; Samples = 10 }"
         $viaProbe = & (Get-PwshPath) -NoProfile -NonInteractive -Command "Import-Module '$env:CLYDEPS_MODULE'; Start-ClydeSeed -Kubeconfig '$Kube' -Image 'example.com/llm/server-s:v1' -ProbeResult ($probe) -NodeBandwidthMBps 100 -WhatIf -Verbose" | Out-String
         $viaProbe | Should -Match 'Registry bandwidth from the probe of example\.com/llm/server-s:v1: 100 MB/s x 2 concurrent prober\(s\) = 200 MB/s'
+        $viaProbe | Should -Match '8 follower start\(s\) planned in the transfer model, from \+[\d.]+ s to \+[\d.]+ s after the registry copy begins'
         @([regex]::Matches($viaProbe, 'Wave \d+: seed pods in namespace \S+ on ([^"\r\n]+)') | ForEach-Object { $_.Groups[1].Value }) | Should -Be $waveLines
         @(Get-RolePod $Lab 'seed') | Should -HaveCount 0
         # NAT 200 MB/s, nodes 100 MB/s: two nodes keep the registry busy; 8 followers start on the plan

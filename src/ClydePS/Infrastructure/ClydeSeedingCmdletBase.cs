@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Management.Automation;
 using ClydePS.Engine.Probe;
 using ClydePS.Engine.Registry;
@@ -77,6 +78,13 @@ public abstract class ClydeSeedingCmdletBase : ClydeRegistryCmdletBase
         };
 
         var executor = new SeedExecutor(gateway);
+        bool planning = inv.Policy.Strategy == SeedStrategy.Pipelined && inv.RegistryBandwidthMBps is not null && inv.NodeBandwidthMBps is not null;
+        if (planning)
+        {
+            // On a large cluster the start planner's bounded search takes seconds before the first pod: say so.
+            WriteProgress(new ProgressRecord(SeedProgressId, $"Seeding {referenceText}", "Reading the nodes and planning the followers' start times in the transfer model"));
+        }
+
         SeedPreparation prep = Run(ct => executor.PrepareAsync(request, ct));
         foreach (string warning in prep.Warnings)
         {
@@ -100,6 +108,15 @@ public abstract class ClydeSeedingCmdletBase : ClydeRegistryCmdletBase
         var plan = prep.Plan;
         WriteVerbose($"{plan.ClusterClass} cluster: {prep.Eligibility.Eligible.Count} eligible node(s), target {plan.Target}, " +
                      $"{plan.AlreadySeeded.Count} already seeded, initial seeds {plan.InitialSeeds}, strategy {prep.Policy.Name}, run {request.RunId}.");
+        if (plan.FollowerStartOffsets is { Count: > 0 } offsets)
+        {
+            WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+                $"{offsets.Count} follower start(s) planned in the transfer model, from +{offsets.Min():0.#} s to +{offsets.Max():0.#} s after the registry copy begins (no follower fetches from the registry); the policy's rules start any others once the plan is used up."));
+        }
+        else if (planning)
+        {
+            WriteVerbose("No follower start was planned (no P2P mirror, a node already holds the image, one layer of half the image or more, or the rules alone are faster in the model): the policy's rules start the followers.");
+        }
         var waves = prep.PreviewWaves();
         if (WhatIfRequested)
         {
