@@ -137,7 +137,7 @@ public sealed class AdmissionWebhookTests(WebhookLab shared) : IClassFixture<Web
             var (code, status, _) = await Lab.PostAsync("/api/v1/namespaces/default/pods", TestLab.Pod("too-slow"));
             Assert.Equal(HttpStatusCode.InternalServerError, code);
             Assert.EndsWith("/slow?timeout=1s\": context deadline exceeded", (string)status!["message"]!);
-            Assert.InRange(sw.Elapsed.TotalSeconds, 0.9, 2.9);
+            Assert.InRange(sw.Elapsed.TotalSeconds, 0.9, 8); // the webhook answers after 10 s: the 1 s timeout cut it
         });
         await WithWebhook("deny", Hook("deny.pods.test", path: "/deny"), async () =>
         {

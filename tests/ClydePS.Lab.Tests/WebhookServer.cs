@@ -15,7 +15,7 @@ using Microsoft.Extensions.Logging;
 namespace ClydePS.Lab.Tests;
 
 /// <summary>A mutating admission webhook on 127.0.0.1 (Kestrel, HTTPS with a CA generated here): /mutate adds
-/// the label webhooked=true and a warning, /slow answers after 3 s, /deny refuses.</summary>
+/// the label webhooked=true and a warning, /slow answers after 10 s, /deny refuses.</summary>
 public sealed class WebhookServer : IAsyncDisposable
 {
     readonly WebApplication _app;
@@ -65,7 +65,12 @@ public sealed class WebhookServer : IAsyncDisposable
             var mode = (string)ctx.Request.RouteValues["mode"]!;
             var review = (await JsonNode.ParseAsync(ctx.Request.Body))!;
             self!.Reviews.Enqueue(review);
-            if (mode == "slow") await Task.Delay(3000);
+            if (mode == "slow")
+            {
+                // far beyond any webhook timeout, so an answer in time proves the timeout cut it; ends when the caller hangs up
+                try { await Task.Delay(10_000, ctx.RequestAborted); }
+                catch (OperationCanceledException) { return; }
+            }
             var uid = (string)review["request"]!["uid"]!;
             JsonObject response;
             if (mode == "deny")
