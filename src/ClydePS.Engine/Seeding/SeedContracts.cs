@@ -28,9 +28,17 @@ public sealed record SeedPlan(
     /// <summary>
     /// The Pipelined policy's planned follower starts, when a planner made them in the transfer model
     /// (<c>StartSchedulePlanner</c>): seconds after the first registry-lane start, one per follower. While some layer
-    /// exists nowhere they replace the policy's start rules; null = the rules alone.
+    /// exists nowhere, and after every layer arrived no sooner than <see cref="FirstCopySeconds"/>, they replace the
+    /// policy's start rules; null = the rules alone.
     /// </summary>
     public IReadOnlyList<double>? FollowerStartOffsets { get; init; }
+
+    /// <summary>
+    /// When the planner expects the registry lane's copy to be complete, in seconds after the lane starts, at the registry
+    /// rate given. Once every layer is in the cluster, planned starts that remain keep their times if the copy came no
+    /// sooner than this (less 5 %); sooner, or null, the rules start those followers.
+    /// </summary>
+    public double? FirstCopySeconds { get; init; }
 }
 
 /// <summary>One layer of the image being seeded: its digest and size in bytes.</summary>

@@ -181,7 +181,8 @@ public sealed class SeedExecutor(ClusterGateway gateway)
             plan = plan with { RegistryBandwidthMBps = r, NodeBandwidthMBps = b };
             if (request.Policy.Strategy == SeedStrategy.Pipelined && mirror is not null && plan.Layers is { } known && plan.AlreadySeeded.Count == 0 && plan.Eligible.Count > 1)
             {
-                plan = plan with { FollowerStartOffsets = PlanStarts(eligibility, known, r, b, request.Policy, ct) };
+                var schedule = PlanStarts(eligibility, known, r, b, request.Policy, ct);
+                plan = plan with { FollowerStartOffsets = schedule?.OffsetsSeconds, FirstCopySeconds = schedule?.FirstCopySeconds };
             }
         }
         return new SeedPreparation(request, eligibility, plan, skipped, mirror, warnings, held);
@@ -192,7 +193,7 @@ public sealed class SeedExecutor(ClusterGateway gateway)
     /// (names, network classes), the image's layers and the bandwidths with and without a planned schedule, with the
     /// executor's view (whole pulls only), and the schedule is used only when it wins.
     /// </summary>
-    static IReadOnlyList<double>? PlanStarts(EligibilityResult eligibility, IReadOnlyList<SeedLayer> layers, double registryMBps, double nodeMBps, SeedPolicyOptions policy,
+    static Simulation.StartSchedule? PlanStarts(EligibilityResult eligibility, IReadOnlyList<SeedLayer> layers, double registryMBps, double nodeMBps, SeedPolicyOptions policy,
         CancellationToken ct)
     {
         var input = new Simulation.SeedSimulationInput
@@ -206,7 +207,7 @@ public sealed class SeedExecutor(ClusterGateway gateway)
             BandwidthsKnown = true,
             Policy = policy,
         };
-        return Simulation.SeedSimulator.ChooseStarts(input, policy, cancellationToken: ct).Schedule?.OffsetsSeconds;
+        return Simulation.SeedSimulator.ChooseStarts(input, policy, cancellationToken: ct).Schedule;
     }
 
     internal static NodeFacts ToFacts(V1Node node, bool holds)

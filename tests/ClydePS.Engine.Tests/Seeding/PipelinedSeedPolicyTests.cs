@@ -229,6 +229,50 @@ public sealed class PipelinedSeedPolicyTests
     }
 
     [Fact]
+    public void APlannedScheduleKeepsItsTimesWhenEveryLayerArrivesAsPlanned()
+    {
+        // The plan expected the registry's copy at +100 s and it came then: the followers left start at their planned
+        // times (+150 s, +600 s), not all at once by the fan-out rule, while a pull is under way to stagger them against.
+        var plan = Plan(10, ClusterNetworkClass.Private, false, layers: true) with { FollowerStartOffsets = [50, 150, 600], FirstCopySeconds = 100 };
+        var step = Policy.Begin(plan, T0);
+        var lane = Assert.Single(step.Actions.OfType<StartSeedsAction>()).Nodes[0];
+        step = Policy.Next(step.State, new TickEvent(T0.AddSeconds(50)));
+        var first = Assert.Single(Assert.Single(step.Actions.OfType<StartSeedsAction>()).Nodes);
+        var afterFirst = step.State;
+        step = Policy.Next(afterFirst, new SeedCompletedEvent(T0.AddSeconds(100), lane, TimeSpan.FromSeconds(100), 1));
+        var state = (PipelinedRunState)step.State;
+        Assert.True(state.FollowsSchedule);
+        Assert.True(state.ScheduleOutlastsCopy);
+        Assert.Empty(step.Actions.OfType<StartSeedsAction>());
+        Assert.Contains(step.Decisions, d => d.Kind == "Schedule" && d.Narrative.Contains("as the plan expected (+100 s): the 2 planned start(s) left keep their times", StringComparison.Ordinal));
+        Assert.NotNull(state.WakeUpAt);
+        var atPlan = Policy.Next(step.State, new TickEvent(T0.AddSeconds(150)));
+        Assert.Single(Assert.Single(atPlan.Actions.OfType<StartSeedsAction>()).Nodes);
+        Assert.True(atPlan.Decisions.Any(d => d.Narrative.Contains("planned start 2 of 3 at +150 s", StringComparison.Ordinal)), string.Join(" | ", atPlan.Decisions.Select(d => d.Narrative)));
+
+        // Once nothing is pulling, the planned times would wait for nothing: the rules start the followers left.
+        var idle = Policy.Next(step.State, new SeedCompletedEvent(T0.AddSeconds(120), first, TimeSpan.FromSeconds(70), 2));
+        Assert.False(((PipelinedRunState)idle.State).FollowsSchedule);
+        Assert.NotEmpty(Assert.Single(idle.Actions.OfType<StartSeedsAction>()).Nodes);
+        Assert.True(idle.Decisions.Any(d => d.Kind == "Schedule" && d.Narrative.Contains("nothing is pulling", StringComparison.Ordinal)), string.Join(" | ", idle.Decisions.Select(d => d.Narrative)));
+    }
+
+    [Fact]
+    public void AFasterRegistryThanPlannedHandsTheFollowersLeftToTheRules()
+    {
+        // The copy came at +100 s where the plan expected +200 s: waiting for +500 s would wait for nothing.
+        var plan = Plan(10, ClusterNetworkClass.Private, false, layers: true) with { FollowerStartOffsets = [500, 600], FirstCopySeconds = 200 };
+        var step = Policy.Begin(plan, T0);
+        var lane = Assert.Single(step.Actions.OfType<StartSeedsAction>()).Nodes[0];
+        step = Policy.Next(step.State, new SeedCompletedEvent(T0.AddSeconds(100), lane, TimeSpan.FromSeconds(100), 1));
+        var state = (PipelinedRunState)step.State;
+        Assert.False(state.FollowsSchedule);
+        Assert.False(state.ScheduleOutlastsCopy);
+        Assert.Single(Assert.Single(step.Actions.OfType<StartSeedsAction>()).Nodes);
+        Assert.Contains(step.Decisions, d => d.Kind == "Schedule" && d.Narrative.Contains("before the plan expected it (+200 s): the registry is faster than given", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void WithoutLayersItDoublesOnCompletionsWithoutWaitingForAWave()
     {
         var plan = Plan(40, ClusterNetworkClass.Private, false);

@@ -220,6 +220,7 @@ public static class SeedSimulator
                     RegistryBandwidthMBps = _in.KnowsBandwidths ? SeedBounds.EffectiveRegistryMBps(_in.RegistryBandwidthMBps, _in.NatBandwidthMBps, _in.Nodes.All(n => !n.Public)) : null,
                     StartLatency = _o.SeedPodStart + _o.HelperInit,
                     FollowerStartOffsets = _schedule?.OffsetsSeconds,
+                    FirstCopySeconds = _schedule?.FirstCopySeconds,
                 };
                 Apply(_policy.Begin(plan, T0));
             }

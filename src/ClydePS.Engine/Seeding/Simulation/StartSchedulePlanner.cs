@@ -7,7 +7,11 @@ namespace ClydePS.Engine.Seeding.Simulation;
 /// the first registry-lane start, sorted, one per follower; the model's predicted completion of the planned nodes
 /// (without the executor's overheads) and how many schedules the planner tried.
 /// </summary>
-public sealed record StartSchedule(IReadOnlyList<double> OffsetsSeconds, double PredictedSeconds, int Evaluations);
+public sealed record StartSchedule(IReadOnlyList<double> OffsetsSeconds, double PredictedSeconds, int Evaluations)
+{
+    /// <summary>When the registry lane's copy completes in the model, in seconds after it starts, at the registry rate given (not the planner's slower one).</summary>
+    public double? FirstCopySeconds { get; init; }
+}
 
 /// <summary>
 /// Plans the followers' start times in the transfer model (see README.md in this folder). A layer-level mirror shares
@@ -74,7 +78,9 @@ public static class StartSchedulePlanner
             return null; // one layer is half the image: nothing worth sharing exists before it completes, and the rules handle that
         }
         var search = new Search(layers, registryMBps * (1 - margin), nodeMBps, laneNodes, followers, budget, cancellationToken);
-        return search.Run();
+        return search.Run() is { } schedule
+            ? schedule with { FirstCopySeconds = new Search(layers, registryMBps, nodeMBps, laneNodes, followers, 0, cancellationToken).LaneTimes().Copy }
+            : null;
     }
 
     sealed class Search(IReadOnlyList<TransferLayer> layers, double registryMBps, double nodeMBps, int lane, int followers, long budget, CancellationToken cancellationToken)
@@ -205,7 +211,7 @@ public static class StartSchedulePlanner
         }
 
         /// <summary>When the registry lane alone holds the first layer, and its whole copy (in the planner's model).</summary>
-        (double FirstLayer, double Copy) LaneTimes()
+        internal (double FirstLayer, double Copy) LaneTimes()
         {
             var net = LaneNetwork();
             double first = double.PositiveInfinity;
