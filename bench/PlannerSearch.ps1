@@ -7,9 +7,11 @@
     Budget node-layer units of schedules (the cmdlets use the default; 0 plans nothing: the policy's rules alone) and
     plans against a registry Margin slower than given (the cmdlets use 5 %), and how many schedules it tried, on
     NodeCount private nodes (32: the Clyde experiment) seeded up to StopRatio. Forecasts are virtual time and deterministic.
+    With ActualRegistryMBps, each plan (made for RegistryMBps) is instead run on networks whose registry has each of those
+    rates, against the rules alone on the same network: what a registry slower or faster than given does to a plan.
 #>
 param([Parameter(Mandatory)] [string] $EngineDll, [Parameter(Mandatory)] [double] $RegistryMBps, [long[]] $Budgets, [double[]] $Margins,
-    [int] $NodeCount = 32, [double] $StopRatio = 1)
+    [int] $NodeCount = 32, [double] $StopRatio = 1, [double[]] $ActualRegistryMBps)
 
 $ErrorActionPreference = 'Stop'
 Add-Type -Path $EngineDll
@@ -28,6 +30,25 @@ $in = [ClydePS.Engine.Seeding.Simulation.SeedSimulationInput]@{
 }
 foreach ($m in $Margins) {
     foreach ($b in $Budgets) {
+        if ($ActualRegistryMBps) {
+            $schedule = [ClydePS.Engine.Seeding.Simulation.SeedSimulator]::PlanStarts($in, $policy, $b, $m)
+            foreach ($actual in $ActualRegistryMBps) {
+                $on = [ClydePS.Engine.Seeding.Simulation.SeedSimulationInput]@{
+                    Nodes = $in.Nodes; Layers = $in.Layers; RegistryBandwidthMBps = $actual; NodeBandwidthMBps = $in.NodeBandwidthMBps
+                    NatBandwidthMBps = $in.NatBandwidthMBps; PeerToPeer = $true; Policy = $policy
+                }
+                $planned = [ClydePS.Engine.Seeding.Simulation.SeedSimulator]::RunPipelined($on, $policy, $schedule)
+                $rules = [ClydePS.Engine.Seeding.Simulation.SeedSimulator]::RunPipelined($on, $policy, $null)
+                [pscustomobject]@{
+                    Margin         = $m
+                    Actual         = $actual
+                    Planned        = $planned.RolloutTime.TotalSeconds
+                    PlannedRegistryGB = $planned.RegistryBytes / 1GB
+                    Rules          = $rules.RolloutTime.TotalSeconds
+                }
+            }
+            continue
+        }
         $sw = [Diagnostics.Stopwatch]::StartNew()
         $r = [ClydePS.Engine.Seeding.Simulation.SeedSimulator]::ChooseStarts($in, $policy, $b, $m)
         [pscustomobject]@{

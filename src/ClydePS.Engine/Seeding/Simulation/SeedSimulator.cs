@@ -95,6 +95,18 @@ public static class SeedSimulator
     }
 
     /// <summary>
+    /// Pipelined following a given schedule (null: the rules alone), on this input's network: what a plan made for one
+    /// registry rate does when the registry runs at another (the benchmark's robustness table).
+    /// </summary>
+    public static ClydeSeedForecast RunPipelined(SeedSimulationInput input, SeedPolicyOptions options, StartSchedule? schedule)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(options);
+        input.Validate();
+        return new Simulation(input, SeedPolicies.For(SeedStrategy.Pipelined), options with { Strategy = SeedStrategy.Pipelined }, nameof(SimulatedStrategy.Pipelined), schedule).Execute();
+    }
+
+    /// <summary>
     /// Simulates any policy: the plan is made from the input's nodes and <see cref="SeedSimulationInput.Policy"/> options
     /// (the policy follows its own rules, whatever <see cref="SeedPolicyOptions.Strategy"/> says); the forecast's Strategy
     /// is <see cref="ISeedPolicy.Name"/>.

@@ -72,6 +72,23 @@ public sealed class PipelinedSimulationTests
     }
 
     [Fact]
+    public void APlanRunOnASlowerRegistryThanItsMarginFetchesLayersTwice()
+    {
+        // RunPipelined replays a schedule on another network: on the one it was planned for it is ChooseStarts' forecast;
+        // on a registry 25 % slower than given (beyond the planner's 5 % margin) followers catch up with the first copy.
+        var input = SeedSimulatorTests.Clyde(LayeringB);
+        var options = input.Policy with { PipelinedStopRatio = 1 };
+        var (schedule, planned) = SeedSimulator.ChooseStarts(input, options);
+        Assert.NotNull(schedule);
+        Assert.Equal(Rollout(planned), Rollout(SeedSimulator.RunPipelined(input, options, schedule)), 6);
+        Assert.Equal(Rollout(SeedSimulator.ChooseStarts(input, options, budget: 0).Forecast), Rollout(SeedSimulator.RunPipelined(input, options, null)), 6);
+        var slower = input with { RegistryBandwidthMBps = input.RegistryBandwidthMBps * 0.75 };
+        var onSlower = SeedSimulator.RunPipelined(slower, options, schedule);
+        Assert.True(onSlower.RegistryBytes > onSlower.ImageSizeBytes * 2, $"{onSlower.RegistryBytes / 1e9:0.0} GB from the registry");
+        Assert.True(Rollout(onSlower) > Rollout(SeedSimulator.RunPipelined(slower, options, null)));
+    }
+
+    [Fact]
     public void WholePullsOnlyStillBeatDoublingWithoutBarriers()
     {
         foreach (var layers in new[] { LayeringA, LayeringB })
