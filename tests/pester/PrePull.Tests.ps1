@@ -343,35 +343,11 @@ Describe 'Watch-ClydeSeeder' {
             $dir = New-TestFolder
             $tracker = Join-Path $dir 'seeder_tracker.json'
             Set-Content -Path $tracker -Value '["down-1","w-2"]'
-            $go = Join-Path $dir 'go'
-            $script = @'
-param($Module, $Kube, $Tracker, $Ready, $Go, $Out)
-$ErrorActionPreference = 'Stop'
-Import-Module $Module
-$null = Get-Command Watch-ClydeSeeder
-$null = New-Item -ItemType File -Path $Ready
-$deadline = [DateTime]::UtcNow.AddSeconds(60)
-while (-not (Test-Path $Go) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 10 }
+            $outs = Invoke-TwoProcessesAtOnce -Dir $dir -Kube $lab.KubeconfigPath -Tracker $tracker -Command @'
 $events = @(Watch-ClydeSeeder -Kubeconfig $Kube -TrackerPath $Tracker -Once -NotReadyGracePeriod 1s -WarningAction SilentlyContinue)
 @($events | Where-Object Kind -eq 'Replaced' | ForEach-Object { "$($_.Node)>$($_.Replacement)" }) -join ',' | Set-Content -Path $Out
 '@
-            $scriptPath = Join-Path $dir 'child.ps1'
-            Set-Content -Path $scriptPath -Value $script
-            $pwsh = Get-PwshPath
-            $procs = foreach ($i in 1, 2) {
-                Start-Process -FilePath $pwsh -PassThru -NoNewWindow -RedirectStandardError (Join-Path $dir "err-$i.txt") -ArgumentList @(
-                    '-NoProfile', '-NonInteractive', '-File', $scriptPath, '-Module', $env:CLYDEPS_MODULE, '-Kube', $lab.KubeconfigPath,
-                    '-Tracker', $tracker, '-Ready', (Join-Path $dir "ready-$i"), '-Go', $go, '-Out', (Join-Path $dir "out-$i.txt"))
-            }
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            while (-not ((Test-Path (Join-Path $dir 'ready-1')) -and (Test-Path (Join-Path $dir 'ready-2'))) -and [DateTime]::UtcNow -lt $deadline) {
-                Start-Sleep -Milliseconds 20
-            }
-            $null = New-Item -ItemType File -Path $go
-            $procs | ForEach-Object { $_.WaitForExit(120000) | Should -BeTrue }
-            $procs | ForEach-Object { $_.ExitCode | Should -Be 0 -Because (Get-Content -Raw (Join-Path $dir 'err-1.txt'), (Join-Path $dir 'err-2.txt') -ErrorAction Ignore) }
-
-            $replaced = @(1, 2 | ForEach-Object { "$(Get-Content -Raw (Join-Path $dir "out-$_.txt"))".Trim() } | Where-Object { $_ } | ForEach-Object { $_ -split ',' })
+            $replaced = @($outs | Where-Object { $_ } | ForEach-Object { $_ -split ',' })
             $replaced | Should -HaveCount 1
             $replaced[0] | Should -BeLike 'down-1>*'
             $new = ($replaced[0] -split '>')[1]

@@ -205,34 +205,10 @@ Describe 'Set-ClydeSeeder' {
         try {
             $tracker = New-TrackerPath
             $dir = Split-Path $tracker
-            $go = Join-Path $dir 'go'
-            $script = @'
-param($Module, $Kube, $Tracker, $Ready, $Go, $Out)
-$ErrorActionPreference = 'Stop'
-Import-Module $Module
-$null = New-Item -ItemType File -Path $Ready
-$deadline = [DateTime]::UtcNow.AddSeconds(60)
-while (-not (Test-Path $Go) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            $outs = Invoke-TwoProcessesAtOnce -Dir $dir -Kube $lab.KubeconfigPath -Tracker $tracker -Command @'
 $r = Set-ClydeSeeder -Kubeconfig $Kube -TrackerPath $Tracker
 @($r | ForEach-Object { "$($_.Name)=$($_.Action)" }) -join ',' | Set-Content -Path $Out
 '@
-            $scriptPath = Join-Path $dir 'child.ps1'
-            Set-Content -Path $scriptPath -Value $script
-            $pwsh = Get-PwshPath
-            $procs = foreach ($i in 1, 2) {
-                Start-Process -FilePath $pwsh -PassThru -NoNewWindow -RedirectStandardError (Join-Path $dir "err-$i.txt") -ArgumentList @(
-                    '-NoProfile', '-NonInteractive', '-File', $scriptPath, '-Module', $env:CLYDEPS_MODULE, '-Kube', $lab.KubeconfigPath,
-                    '-Tracker', $tracker, '-Ready', (Join-Path $dir "ready-$i"), '-Go', $go, '-Out', (Join-Path $dir "out-$i.txt"))
-            }
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            while (-not ((Test-Path (Join-Path $dir 'ready-1')) -and (Test-Path (Join-Path $dir 'ready-2'))) -and [DateTime]::UtcNow -lt $deadline) {
-                Start-Sleep -Milliseconds 50
-            }
-            $null = New-Item -ItemType File -Path $go
-            $procs | ForEach-Object { $_.WaitForExit(120000) | Should -BeTrue }
-            $procs | ForEach-Object { $_.ExitCode | Should -Be 0 -Because (Get-Content -Raw (Join-Path $dir 'err-1.txt'), (Join-Path $dir 'err-2.txt') -ErrorAction Ignore) }
-
-            $outs = 1, 2 | ForEach-Object { (Get-Content -Raw (Join-Path $dir "out-$_.txt")).Trim() }
             # One process labelled the pool; the other, serialised behind the lock, found it and kept it.
             $labelled = @($outs | ForEach-Object { $_ -split ',' } | Where-Object { $_ -like '*=Labelled' })
             $labelled | Should -HaveCount 3
