@@ -59,13 +59,10 @@ public static class SeedSimulator
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(options);
         input.Validate();
-        var policy = SeedPolicies.For(SeedStrategy.Pipelined);
-        options = options with { Strategy = SeedStrategy.Pipelined };
-        var name = nameof(SimulatedStrategy.Pipelined);
-        var rules = new Simulation(input, policy, options, name).Execute();
+        var rules = RunPipelined(input, options, null);
         if (PlanStarts(input, options, budget, margin, cancellationToken) is { } schedule)
         {
-            var planned = new Simulation(input, policy, options, name, schedule).Execute();
+            var planned = RunPipelined(input, options, schedule);
             if (planned.RolloutTime < rules.RolloutTime)
             {
                 return (schedule, planned);

@@ -78,9 +78,7 @@ public static class StartSchedulePlanner
             return null; // one layer is half the image: nothing worth sharing exists before it completes, and the rules handle that
         }
         var search = new Search(layers, registryMBps * (1 - margin), nodeMBps, laneNodes, followers, budget, cancellationToken);
-        return search.Run() is { } schedule
-            ? schedule with { FirstCopySeconds = new Search(layers, registryMBps, nodeMBps, laneNodes, followers, 0, cancellationToken).LaneTimes().Copy }
-            : null;
+        return search.Run() is { } schedule ? schedule with { FirstCopySeconds = search.LaneTimes(registryMBps).Copy } : null;
     }
 
     sealed class Search(IReadOnlyList<TransferLayer> layers, double registryMBps, double nodeMBps, int lane, int followers, long budget, CancellationToken cancellationToken)
@@ -210,10 +208,10 @@ public static class StartSchedulePlanner
             return offsets;
         }
 
-        /// <summary>When the registry lane alone holds the first layer, and its whole copy (in the planner's model).</summary>
-        internal (double FirstLayer, double Copy) LaneTimes()
+        /// <summary>When the registry lane alone holds the first layer, and its whole copy (in the planner's model, or at <paramref name="atRegistryMBps"/>).</summary>
+        internal (double FirstLayer, double Copy) LaneTimes(double? atRegistryMBps = null)
         {
-            var net = LaneNetwork();
+            var net = LaneNetwork(atRegistryMBps);
             double first = double.PositiveInfinity;
             net.LayerCompleted += e => { if (e.Digest == layers[0].Digest) first = Math.Min(first, e.Time); };
             StartLane(net);
@@ -221,9 +219,9 @@ public static class StartSchedulePlanner
             return (first, copy);
         }
 
-        TransferNetwork LaneNetwork()
+        TransferNetwork LaneNetwork(double? atRegistryMBps = null)
         {
-            var net = new TransferNetwork(new TransferNetworkOptions { RegistryBandwidthMBps = registryMBps, PeerToPeer = true });
+            var net = new TransferNetwork(new TransferNetworkOptions { RegistryBandwidthMBps = atRegistryMBps ?? registryMBps, PeerToPeer = true });
             for (var i = 0; i < lane; i++)
             {
                 net.AddNode("lane-" + i, nodeMBps);
